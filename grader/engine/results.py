@@ -1,0 +1,98 @@
+"""The canonical, versioned record of one grading run. Every output is derived from it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Outcome = Literal["passed", "failed", "error", "timeout", "crashed"]
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Segment(_Model):
+    """One bar of a Gantt chart: [start, end) doing ``kind`` for ``job``."""
+
+    start: int
+    end: int
+    job: int
+    kind: Literal["run", "switch"] = "run"
+
+
+class GanttPicture(_Model):
+    """Expected vs actual schedule, for the report to draw."""
+
+    kind: Literal["gantt"] = "gantt"
+    jobs: list[int]
+    expected: list[Segment]
+    actual: list[Segment] | None = None  # None when the submission produced no schedule
+    mark: int | None = None  # the instant where the two first differ
+
+
+class Counterexample(_Model):
+    """The minimal (shrunk) failing input, as data and as a snippet a student can run."""
+
+    inputs: dict[str, Any]
+    snippet: str  # Python code that reproduces the call locally
+    expected: str | None = None  # short human text, e.g. the reference's schedule
+    actual: str | None = None
+    divergence: str | None = None  # the first point where expected and actual differ
+    picture: GanttPicture | None = None
+
+
+class TestResult(_Model):
+    """The outcome of one property (one line of Gradescope's tests[])."""
+
+    __test__ = False  # not a pytest class
+
+    id: str
+    name: str
+    number: str
+    max_score: float
+    score: float
+    outcome: Outcome
+    visibility: Visibility
+    public: bool = False  # part of the student's self-check (`osgrade check`)
+    tags: list[str] = Field(default_factory=list)
+    message: str = ""  # one or two sentences for the student
+    counterexample: Counterexample | None = None
+    examples: int = 0  # how many generated inputs were tried
+    duration_s: float = 0.0
+    staff_note: str | None = None  # never shown to students (grader tracebacks, etc.)
+
+
+class SubmissionInfo(_Model):
+    path: str
+    files: dict[str, str]  # file name -> sha256
+    problems: list[str] = Field(default_factory=list)  # missing files, syntax errors
+
+
+class AssignmentInfo(_Model):
+    name: str
+    title: str
+    version: str
+
+
+class GradeReport(_Model):
+    """Everything one run of `osgrade grade` (or `check`) found."""
+
+    schema_version: int = SCHEMA_VERSION
+    osgrade_version: str
+    mode: Literal["grade", "check"] = "grade"
+    assignment: AssignmentInfo
+    submission: SubmissionInfo
+    started_at: str  # ISO 8601, UTC
+    duration_s: float
+    seed: int
+    score: float
+    max_score: float
+    tests: list[TestResult]
+    isolation: dict[str, Any] = Field(default_factory=dict)  # sandbox layers, probed at start
+    environment: dict[str, str] = Field(default_factory=dict)
+    grader_error: str | None = None  # the grader itself failed: staff only
