@@ -34,6 +34,7 @@ class Snapshot:
     running: Candidate | None  # computing or being switched in during [time, time + 1)
     waiting: tuple[Candidate, ...]  # ready but not on the CPU, oldest ready first
     dispatched: bool  # ``running`` was chosen at this instant
+    in_switch: bool = False  # ``running`` is still being switched in (not computing yet)
 
 
 def validate_trace(jobs: tuple[Job, ...] | list[Job], trace: Trace) -> list[str]:
@@ -204,7 +205,8 @@ def replay(jobs: tuple[Job, ...] | list[Job], trace: Trace) -> list[Snapshot]:
             waiting.discard(seg.job)
         running = cand(on_cpu, now) if on_cpu is not None else None
         queue = sorted((cand(j, now) for j in waiting), key=lambda c: c.rank)
-        out.append(Snapshot(now, running, tuple(queue), dispatched))
+        switching = on_cpu is not None and cpu_from > now
+        out.append(Snapshot(now, running, tuple(queue), dispatched, switching))
     return out
 
 

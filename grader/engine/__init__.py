@@ -1,0 +1,1 @@
+"""The grading engine: assignments, submissions, the sandboxed worker, the property runner."""
