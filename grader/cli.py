@@ -1,0 +1,147 @@
+"""osgrade's command line: parse arguments, call the engine, write and print. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .engine.assignment import Assignment, find_assignment, list_assignments, load_assignment_file
+from .engine.errors import ConfigError, SubmissionError
+from .engine.grade import failed_report, grade
+from .engine.results import GradeReport
+from .report import summary, write_outputs
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="osgrade",
+        description="Grade operating-systems assignments with hidden property-based tests.",
+    )
+    p.add_argument("--version", action="version", version=f"osgrade {__version__}")
+    p.add_argument(
+        "--assignments",
+        type=Path,
+        default=None,
+        help="folder of assignments (default: $OSGRADE_ASSIGNMENTS or the bundled ones)",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="list the assignments")
+
+    def tuning(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--seed", type=int, default=None, help="override the assignment's seed")
+        sp.add_argument(
+            "--max-examples", type=int, default=None, help="examples per property (faster, weaker)"
+        )
+        sp.add_argument(
+            "--test", action="append", default=None, help="only this test id (repeatable)"
+        )
+
+    g = sub.add_parser("grade", help="grade a submission with every test (instructors)")
+    g.add_argument("assignment", help="assignment name (see `osgrade list`) or its folder")
+    g.add_argument("submission", type=Path, help="the submission folder or a .zip of it")
+    g.add_argument("--out", type=Path, default=Path("osgrade-results"), help="output folder")
+    tuning(g)
+
+    c = sub.add_parser("check", help="run the public tests on your code (students)")
+    c.add_argument("assignment")
+    c.add_argument("submission", type=Path, nargs="?", default=Path("."))
+    c.add_argument("--out", type=Path, default=None, help="also write the report here")
+    tuning(c)
+
+    v = sub.add_parser("validate", help="the reference must score full marks, the template zero")
+    v.add_argument("assignment")
+    v.add_argument("--max-examples", type=int, default=None)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list(args)
+        assignment = find_assignment(args.assignment, args.assignments)
+        if args.command == "validate":
+            return _validate(assignment, args)
+        return _grade(assignment, args)
+    except (ConfigError, SubmissionError) as exc:
+        print(f"osgrade: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _list(args: argparse.Namespace) -> int:
+    paths = list_assignments(args.assignments)
+    if not paths:
+        print("no assignments found", file=sys.stderr)
+        return EXIT_USAGE
+    for path in paths:
+        try:
+            a = load_assignment_file(path)
+            print(
+                f"{a.name:<14} {a.spec.title}  ({len(a.spec.tests)} tests, {a.max_score:g} points)"
+            )
+        except ConfigError as exc:
+            print(f"{path.parent.name:<14} BROKEN: {exc}")
+    return EXIT_OK
+
+
+def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
+    mode = "check" if args.command == "check" else "grade"
+    if not args.submission.exists():
+        raise SubmissionError(f"submission {args.submission} does not exist; check the path")
+    try:
+        report = grade(
+            assignment,
+            args.submission,
+            mode=mode,
+            seed=args.seed,
+            max_examples=args.max_examples,
+            only=args.test,
+        )
+        status = EXIT_OK
+    except (ConfigError, SubmissionError):
+        raise
+    except Exception as exc:  # the grader itself failed: still write valid results
+        report = failed_report(assignment, args.submission, exc, mode)
+        print(f"osgrade: internal error while grading:\n{report.grader_error}", file=sys.stderr)
+        status = EXIT_FAILED
+    _emit(report, args.out)
+    return status
+
+
+def _emit(report: GradeReport, out: Path | None) -> None:
+    print(summary(report))
+    if out is not None:
+        written = write_outputs(report, out)
+        print("\nWrote " + ", ".join(str(p) for p in written.values()))
+
+
+def _validate(assignment: Assignment, args: argparse.Namespace) -> int:
+    ref, tpl = assignment.reference_dir, assignment.template_dir
+    ok = True
+    layout = (
+        {p.name for p in ref.iterdir()} ^ {p.name for p in tpl.iterdir()} if tpl.is_dir() else {"?"}
+    )
+    layout.discard("__pycache__")
+    if layout:
+        print(f"FAIL reference/ and student_template/ differ in files: {sorted(layout)}")
+        ok = False
+    for label, path, want_full in (("reference", ref, True), ("template", tpl, False)):
+        report = grade(assignment, path, max_examples=args.max_examples)
+        good = report.score == report.max_score if want_full else report.score == 0
+        verdict = "ok  " if good else "FAIL"
+        print(f"{verdict} {label:<9} {path}: {report.score:g}/{report.max_score:g}")
+        if not good:
+            ok = False
+            for t in report.tests:
+                if (t.outcome == "passed") != want_full:
+                    print(f"       {t.id}: {t.outcome} {t.message}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Grading one submission: load, pre-flight, run every property, score. No presentation here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+import hypothesis
+
+from .. import __version__
+from .assignment import Assignment
+from .errors import ConfigError
+from .props import Context, PropertySpec, property_spec, run_property
+from .results import AssignmentInfo, GradeReport, SubmissionInfo, TestResult
+from .submission import PreparedSubmission, hash_files, missing_files
+from .worker import CallError, CallOk, Worker, WorkerLimits
+
+Mode = Literal["grade", "check"]
+
+
+def _load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ConfigError(f"{path} failed to import: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def load_properties(assignment: Assignment) -> dict[str, PropertySpec]:
+    """The assignment's properties by function name; ConfigError if a test names a missing one."""
+    module = _load_module(assignment.properties_path, f"osgrade_props_{assignment.name}")
+    found = {n: s for n, obj in vars(module).items() if (s := property_spec(obj)) is not None}
+    for t in assignment.spec.tests:
+        if t.property not in found:
+            raise ConfigError(
+                f"{assignment.directory / 'assignment.toml'}: field tests.{t.id}.property: "
+                f"{t.property!r} is not a property in {assignment.properties_path.name} "
+                f"(known: {', '.join(sorted(found)) or 'none'})"
+            )
+    return found
+
+
+def load_reference(assignment: Assignment) -> ModuleType:
+    """The instructor's solution, imported in the trusted parent."""
+    path = assignment.reference_dir / f"{assignment.spec.submission.module}.py"
+    if not path.is_file():
+        raise ConfigError(
+            f"{assignment.directory / 'assignment.toml'}: field reference: {path} does not exist"
+        )
+    return _load_module(path, f"osgrade_reference_{assignment.name}")
+
+
+def _preflight(worker: Worker, module: str, timeout: float) -> str | None:
+    """Import the submission once; a problem that stops every test, or None."""
+    result = worker.call(
+        "grader.simos.scheduling.harness:probe", module, {}, timeout=max(timeout, 10.0)
+    )
+    if isinstance(result, CallOk):
+        return None
+    if isinstance(result, CallError):
+        where = f" ({result.where})" if result.where else ""
+        if result.kind == "syntax":
+            return f"Syntax error{where}: {result.message}"
+        return f"Your module could not be imported{where}: {result.type}: {result.message}"
+    return f"Importing your module did not finish: {type(result).__name__}"
+
+
+def grade(
+    assignment: Assignment,
+    submission_path: Path,
+    *,
+    mode: Mode = "grade",
+    seed: int | None = None,
+    max_examples: int | None = None,
+    only: list[str] | None = None,
+) -> GradeReport:
+    """Grade one submission. Raises SubmissionError only when it cannot be read at all."""
+    started = time.perf_counter()
+    when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    spec = assignment.spec
+    run_seed = spec.hypothesis.seed if seed is None else seed
+    tests = [t for t in spec.tests if (mode == "grade" or t.public) and (not only or t.id in only)]
+    properties = load_properties(assignment)
+    reference = load_reference(assignment)
+    limits = WorkerLimits(
+        call_timeout_s=spec.limits.call_timeout_s,
+        memory_mb=spec.limits.memory_mb,
+        cpu_s=spec.limits.cpu_s,
+    )
+    results: list[TestResult] = []
+    isolation: dict[str, Any] = {}
+    with PreparedSubmission(submission_path) as sub:
+        files = spec.submission.files
+        problems = [
+            f"{name} is missing: the submission must contain {', '.join(files)}"
+            for name in missing_files(sub.directory, files)
+        ]
+        with Worker(sub.directory, limits) as worker:
+            if not problems:
+                blocker = _preflight(worker, spec.submission.module, spec.limits.call_timeout_s)
+                if blocker:
+                    problems.append(blocker)
+            ctx = Context(worker, spec.submission.module, reference, spec.limits.call_timeout_s)
+            for number, t in enumerate(tests, start=1):
+                base = {
+                    "id": t.id,
+                    "name": t.name,
+                    "number": str(number),
+                    "max_score": t.points,
+                    "visibility": t.visibility,
+                    "public": t.public,
+                    "tags": t.tags,
+                }
+                if problems:
+                    results.append(
+                        TestResult(**base, score=0.0, outcome="error", message=problems[0])
+                    )
+                    continue
+                out = run_property(
+                    properties[t.property],
+                    ctx,
+                    test_id=t.id,
+                    max_examples=max_examples or t.max_examples or spec.hypothesis.max_examples,
+                    seed=run_seed,
+                )
+                results.append(
+                    TestResult(
+                        **base,
+                        score=t.points if out.outcome == "passed" else 0.0,
+                        outcome=out.outcome,
+                        message=out.message,
+                        counterexample=out.counterexample,
+                        examples=out.examples,
+                        duration_s=round(out.duration_s, 3),
+                        staff_note=out.staff_note,
+                    )
+                )
+            isolation = worker.isolation
+        info = SubmissionInfo(
+            path=str(submission_path),
+            files=hash_files(sub.directory, files),
+            problems=problems,
+        )
+    return GradeReport(
+        osgrade_version=__version__,
+        mode=mode,
+        assignment=AssignmentInfo(name=spec.name, title=spec.title, version=spec.version),
+        submission=info,
+        started_at=when,
+        duration_s=round(time.perf_counter() - started, 3),
+        seed=run_seed,
+        score=sum(r.score for r in results),
+        max_score=sum(r.max_score for r in results),
+        tests=results,
+        isolation=isolation,
+        environment=_environment(),
+    )
+
+
+def failed_report(
+    assignment: Assignment | None, submission_path: Path, error: BaseException, mode: Mode
+) -> GradeReport:
+    """The report written when the grader itself failed: score 0, the error for staff only."""
+    name = assignment.spec.name if assignment else "unknown"
+    return GradeReport(
+        osgrade_version=__version__,
+        mode=mode,
+        assignment=AssignmentInfo(
+            name=name,
+            title=assignment.spec.title if assignment else name,
+            version=assignment.spec.version if assignment else "",
+        ),
+        submission=SubmissionInfo(path=str(submission_path), files={}),
+        started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        duration_s=0.0,
+        seed=assignment.spec.hypothesis.seed if assignment else 0,
+        score=0.0,
+        max_score=assignment.max_score if assignment else 0.0,
+        tests=[],
+        environment=_environment(),
+        grader_error="".join(traceback.format_exception(error)),
+    )
+
+
+def _environment() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "hypothesis": hypothesis.__version__,
+        "platform": platform.platform(terse=True),
+    }

@@ -1,0 +1,240 @@
+"""Hidden properties and the small runner that checks them with Hypothesis, in the parent.
+
+A property module (``assignments/<name>/properties.py``) defines functions decorated
+with ``@prop(name=strategy, ...)``. Each takes a ``Context`` and the drawn values, calls
+the student's code only through ``ctx.call`` (the sandboxed worker), and signals a
+wrong answer by raising ``Failure``. Hypothesis replays the minimal failing example
+last, so the arguments of the last call are the shrunk counterexample.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hyp_seed
+from hypothesis.strategies import SearchStrategy
+
+from .results import Counterexample, GanttPicture, Outcome
+from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker
+
+if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
+
+PropertyFn = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    fn: PropertyFn
+    strategies: dict[str, SearchStrategy[Any]]
+    describe: Callable[[dict[str, Any]], Counterexample] | None = None
+
+
+def prop(
+    describe: Callable[[dict[str, Any]], Counterexample] | None = None,
+    **strategies: SearchStrategy[Any],
+) -> Callable[[PropertyFn], PropertyFn]:
+    """Mark a function as a property over values drawn from ``strategies``.
+
+    ``describe(inputs)`` turns a failing input into a Counterexample (a runnable snippet).
+    """
+
+    def mark(fn: PropertyFn) -> PropertyFn:
+        fn.__osgrade_property__ = PropertySpec(fn, dict(strategies), describe)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def property_spec(obj: object) -> PropertySpec | None:
+    spec = getattr(obj, "__osgrade_property__", None)
+    return spec if isinstance(spec, PropertySpec) else None
+
+
+class Failure(Exception):
+    """The submission's answer is wrong for this input (raised by properties)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: str | None = None,
+        actual: str | None = None,
+        divergence: str | None = None,
+        picture: GanttPicture | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.actual = actual
+        self.divergence = divergence
+        self.picture = picture
+
+
+class StudentProblem(Exception):
+    """The student's code could not produce an answer: it raised, hung or died."""
+
+    def __init__(self, outcome: Outcome, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        self.detail = detail
+
+
+@dataclass
+class Context:
+    """What a property may use: the worker (student code), the reference, the module name."""
+
+    worker: Worker
+    module: str
+    reference: Any
+    call_timeout_s: float
+    calls: int = 0
+    _stuck: StudentProblem | None = None
+    stuck_input: dict[str, Any] | None = None
+    current_input: dict[str, Any] = field(default_factory=dict)
+
+    def call(self, entry: str, args: dict[str, Any]) -> Any:
+        """Run ``entry`` on the submission in the worker; returns plain JSON data.
+
+        Raises StudentProblem when the student's code raised, timed out or crashed.
+        After one timeout every later call fails at once, so that Hypothesis does not
+        shrink through a series of timeouts.
+        """
+        if self._stuck is not None:
+            raise self._stuck
+        self.calls += 1
+        result = self.worker.call(entry, self.module, args, timeout=self.call_timeout_s)
+        if isinstance(result, CallOk):
+            return result.value
+        if isinstance(result, CallError):
+            where = f" at {result.where}" if result.where else ""
+            outcome: Outcome = "error"
+            msg = f"{result.type}{where}: {result.message}"
+            if result.kind == "contract":
+                msg = f"Your scheduler broke the simulator's rules{where}: {result.message}"
+            raise StudentProblem(outcome, msg, result.traceback or "")
+        if isinstance(result, CallTimeout):
+            self._stuck = StudentProblem(
+                "timeout",
+                f"Your code was stopped after {result.seconds:g} s without finishing "
+                "(an infinite loop, or far too slow).",
+            )
+            self.stuck_input = dict(self.current_input)
+            raise self._stuck
+        if isinstance(result, CallCrashed):
+            how = f"signal {result.signal}" if result.signal else f"exit code {result.returncode}"
+            raise StudentProblem(
+                "crashed",
+                f"The process running your code died ({how}): did it call os._exit, "
+                "exhaust memory or recurse too deeply?",
+                result.output_tail,
+            )
+        raise TypeError(f"unexpected worker result {result!r}")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class PropertyOutcome:
+    outcome: Outcome
+    message: str
+    counterexample: Counterexample | None
+    examples: int
+    duration_s: float
+    staff_note: str | None = None
+
+
+def test_seed(base: int, test_id: str) -> int:
+    """A stable per-test seed, so two tests do not see the same inputs."""
+    return (base * 1_000_003 + zlib.crc32(test_id.encode())) % (2**32)
+
+
+def run_property(
+    spec: PropertySpec,
+    ctx: Context,
+    *,
+    test_id: str,
+    max_examples: int,
+    seed: int,
+) -> PropertyOutcome:
+    """Check one property; never raises for anything the student's code does."""
+    last: dict[str, Any] = {}
+    started = time.perf_counter()
+    calls_before = ctx.calls
+
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        report_multiple_bugs=False,
+        print_blob=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )
+    @hyp_seed(test_seed(seed, test_id))
+    @given(**spec.strategies)
+    def check(**kwargs: Any) -> None:
+        last.clear()
+        last.update(kwargs)
+        ctx.current_input = kwargs
+        spec.fn(ctx, **kwargs)
+
+    def finish(
+        outcome: Outcome, message: str, cx: Counterexample | None, note: str | None = None
+    ) -> PropertyOutcome:
+        return PropertyOutcome(
+            outcome, message, cx, ctx.calls - calls_before, time.perf_counter() - started, note
+        )
+
+    def example(inputs: dict[str, Any], **extra: Any) -> Counterexample | None:
+        if spec.describe is None:
+            return None
+        base = spec.describe(inputs)
+        return base.model_copy(update={k: v for k, v in extra.items() if v is not None})
+
+    try:
+        try:
+            check()
+        except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure wraps what it saw
+            raise _first_meaningful(group) from group
+    except Failure as f:
+        cx = example(
+            last,
+            expected=f.expected,
+            actual=f.actual,
+            divergence=f.divergence,
+            picture=f.picture,
+        )
+        return finish("failed", f.message, cx)
+    except StudentProblem as p:
+        inputs = ctx.stuck_input if p.outcome == "timeout" and ctx.stuck_input else last
+        return finish(p.outcome, p.message, example(inputs), p.detail or None)
+    except AssertionError as a:
+        return finish("failed", str(a) or "an assertion of the property failed", example(last))
+    except Exception as exc:  # a bug in the grader or the property
+        return finish(
+            "error",
+            "The grader could not run this test; the course staff have been told.",
+            None,
+            "".join(traceback.format_exception(exc)),
+        )
+    return finish("passed", "", None)
+
+
+def _first_meaningful(group: BaseExceptionGroup) -> BaseException:
+    """The first Failure or StudentProblem inside a (possibly nested) exception group."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            inner = _first_meaningful(exc)
+            if isinstance(inner, (Failure, StudentProblem)):
+                return inner
+        elif isinstance(exc, (Failure, StudentProblem, AssertionError)):
+            return exc
+    return group
