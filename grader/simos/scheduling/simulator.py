@@ -38,9 +38,12 @@ class _JobState:
         self.burst_index = 0  # index into job.bursts (always even: a CPU burst)
         self.remaining = job.bursts[0]
 
-    def info(self) -> JobInfo:
+    def info(self, ran: Ticks = 0) -> JobInfo:
+        """The scheduler's view; ``ran`` = ticks run in the current slice, not yet deducted."""
         j = self.job
-        return JobInfo(j.id, j.arrival, j.priority, j.bursts[self.burst_index], self.remaining)
+        return JobInfo(
+            j.id, j.arrival, j.priority, j.bursts[self.burst_index], self.remaining - ran
+        )
 
 
 def _check_decision(decision: object, now: Ticks) -> tuple[JobId, Ticks | None] | None:
@@ -111,6 +114,7 @@ def simulate(
             )
         now = heap[0][0]
         changed = False
+        happened = False  # False when every event at ``now`` was stale: not an instant at all
         while heap and heap[0][0] == now:
             _, kind, key, version = heapq.heappop(heap)
             steps += 1
@@ -122,6 +126,7 @@ def simulate(
             if kind == _SLICE_END:
                 if running is None or version != slice_version:
                     continue
+                happened = True
                 st, running = running, None
                 ran = now - run_start
                 segments.append(Segment(run_start, now, st.job.id))
@@ -145,16 +150,22 @@ def simulate(
             elif kind == _TIMER:
                 if version != timer_version:
                     continue
+                happened = True
                 timer_at = None
                 scheduler.timer(now)
                 changed = True
             elif kind == _ARRIVAL:
                 make_ready(states[key], now, Reason.ARRIVED)
-                changed = True
+                changed = happened = True
             elif kind == _IO_DONE:
                 make_ready(states[version], now, Reason.IO_DONE)
-                changed = True
-            # _SWITCH_END only wakes the loop up; handled below.
+                changed = happened = True
+            else:  # _SWITCH_END only wakes the loop up; handled below.
+                happened = True
+        if not happened:
+            # Only stale events (the old slice end of a preempted job, a timer the
+            # scheduler no longer wants): do not call dispatch/next_timer at this instant.
+            continue
 
         if running is not None:
             if now < switch_until:
@@ -162,7 +173,8 @@ def simulate(
             elif changed or (now == switch_until and pending_change):
                 pending_change = False
                 steps += 1
-                if scheduler.preempt(running.info(), now):
+                # ``remaining`` must count the ticks run so far in this slice (STCF compares it).
+                if scheduler.preempt(running.info(now - run_start), now):
                     st, running = running, None
                     slice_version += 1
                     ran = now - run_start
