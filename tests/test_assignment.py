@@ -91,5 +91,5 @@ def test_missing_properties_file(tmp_path: Path) -> None:
 
 
 def test_unknown_assignment_lists_known_ones() -> None:
-    with pytest.raises(ConfigError, match="known: .*scheduling"):
+    with pytest.raises(ConfigError, match=r"known: .*scheduling"):
         find_assignment("nope", ROOT / "assignments")

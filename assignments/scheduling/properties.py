@@ -218,17 +218,15 @@ stcf_matches_reference = differential("STCF", none)
 rr_matches_reference = differential(
     "RoundRobin", st.fixed_dictionaries({"quantum": st.integers(1, 6)})
 )
-priority_matches_reference = (
-    differential("PriorityScheduler", st.just({"preemptive": False, "aging": None})),
+priority_matches_reference = differential(
+    "PriorityScheduler", st.just({"preemptive": False, "aging": None})
 )
-priority_preemptive_matches_reference = (
-    differential("PriorityScheduler", st.just({"preemptive": True, "aging": None})),
+priority_preemptive_matches_reference = differential(
+    "PriorityScheduler", st.just({"preemptive": True, "aging": None})
 )
-priority_aging_matches_reference = (
-    differential(
-        "PriorityScheduler",
-        st.fixed_dictionaries({"preemptive": st.booleans(), "aging": st.integers(1, 8)}),
-    ),
+priority_aging_matches_reference = differential(
+    "PriorityScheduler",
+    st.fixed_dictionaries({"preemptive": st.booleans(), "aging": st.integers(1, 8)}),
 )
 mlfq_matches_reference = differential("MLFQ", mlfq_params())
 
@@ -246,7 +244,12 @@ def rule_property(
     jobs: st.SearchStrategy[JobsData] | None = None,
     costs: st.SearchStrategy[int] = switch_costs,
 ) -> Callable[..., None]:
-    @prop(describe=describer(policy), params=params, jobs=jobs or workloads(), switch_cost=costs)
+    @prop(
+        describe=describer(policy),
+        params=params,
+        jobs=workloads() if jobs is None else jobs,
+        switch_cost=costs,
+    )
     def check(ctx: Context, params: dict[str, Any], jobs: JobsData, switch_cost: int) -> None:
         ctx.current_input = {
             "policy": policy,

@@ -135,6 +135,7 @@ def grade(
                     test_id=t.id,
                     max_examples=max_examples or t.max_examples or spec.hypothesis.max_examples,
                     seed=run_seed,
+                    budget_s=spec.hypothesis.test_budget_s,
                 )
                 results.append(
                     TestResult(

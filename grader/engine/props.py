@@ -78,6 +78,10 @@ class Failure(Exception):
         self.picture = picture
 
 
+class _BudgetSpent(Exception):
+    """Raised inside the property once its time budget is used up (stops the search)."""
+
+
 class StudentProblem(Exception):
     """The student's code could not produce an answer: it raised, hung or died."""
 
@@ -162,11 +166,19 @@ def run_property(
     test_id: str,
     max_examples: int,
     seed: int,
+    budget_s: float = 60.0,
 ) -> PropertyOutcome:
-    """Check one property; never raises for anything the student's code does."""
+    """Check one property; never raises for anything the student's code does.
+
+    After ``budget_s`` seconds every further example fails at once, so Hypothesis stops
+    quickly; the smallest real failure seen until then is reported.
+    """
     last: dict[str, Any] = {}
     started = time.perf_counter()
     calls_before = ctx.calls
+
+    deadline = started + budget_s
+    best: list[tuple[BaseException, dict[str, Any]]] = []  # smallest failure seen so far
 
     @settings(
         max_examples=max_examples,
@@ -181,10 +193,16 @@ def run_property(
     @hyp_seed(test_seed(seed, test_id))
     @given(**spec.strategies)
     def check(**kwargs: Any) -> None:
+        if time.perf_counter() > deadline:
+            raise _BudgetSpent
         last.clear()
         last.update(kwargs)
         ctx.current_input = kwargs
-        spec.fn(ctx, **kwargs)
+        try:
+            spec.fn(ctx, **kwargs)
+        except (Failure, StudentProblem, AssertionError) as exc:
+            best[:] = [(exc, dict(kwargs))]  # shrinking only ever finds smaller failures
+            raise
 
     def finish(
         outcome: Outcome, message: str, cx: Counterexample | None, note: str | None = None
@@ -204,6 +222,13 @@ def run_property(
             check()
         except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure wraps what it saw
             raise _first_meaningful(group) from group
+        except _BudgetSpent:
+            if not best:  # no failure found within the time budget
+                return finish("passed", "", None, f"stopped after {budget_s:g} s (time budget)")
+            exc, found = best[0]
+            last.clear()
+            last.update(found)
+            raise exc from None
     except Failure as f:
         cx = example(
             last,

@@ -1,0 +1,96 @@
+"""The property runner: shrinking to the minimal input, outcomes, the time budget."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from grader.engine.props import Context, Failure, StudentProblem, prop, property_spec, run_property
+from grader.engine.results import Counterexample
+from grader.engine.worker import Worker
+
+
+def describe(inputs: dict[str, Any]) -> Counterexample:
+    return Counterexample(inputs=inputs, snippet=f"f({inputs['x']})")
+
+
+def ctx(tmp_path: Path) -> Context:
+    return Context(Worker(tmp_path), "policies", None, 1.0)
+
+
+def run(fn: Any, tmp_path: Path, **kw: Any):  # type: ignore[no-untyped-def]
+    spec = property_spec(fn)
+    assert spec is not None
+    return run_property(
+        spec, ctx(tmp_path), test_id="t", max_examples=kw.pop("n", 100), seed=1, **kw
+    )
+
+
+def test_minimal_counterexample_is_reported(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers(0, 10_000))
+    def p(ctx: Context, x: int) -> None:
+        if x >= 37:
+            raise Failure("too big", expected="< 37", actual=str(x))
+
+    out = run(p, tmp_path)
+    assert out.outcome == "failed"
+    assert out.counterexample is not None
+    assert out.counterexample.inputs == {"x": 37}
+    assert out.counterexample.actual == "37"
+
+
+def test_passing_property(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers())
+    def p(ctx: Context, x: int) -> None:
+        assert x == x
+
+    out = run(p, tmp_path, n=50)
+    assert out.outcome == "passed" and out.counterexample is None
+
+
+def test_student_problem_outcomes(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers(0, 100))
+    def p(ctx: Context, x: int) -> None:
+        raise StudentProblem("crashed", "it died")
+
+    out = run(p, tmp_path)
+    assert out.outcome == "crashed" and out.message == "it died"
+    assert out.counterexample is not None and out.counterexample.inputs == {"x": 0}
+
+
+def test_grader_bug_is_an_error_with_a_staff_note(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers())
+    def p(ctx: Context, x: int) -> None:
+        raise KeyError("oops")
+
+    out = run(p, tmp_path)
+    assert out.outcome == "error"
+    assert "course staff" in out.message
+    assert out.staff_note and "KeyError" in out.staff_note
+
+
+def test_time_budget_stops_a_slow_passing_property(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers())
+    def p(ctx: Context, x: int) -> None:
+        time.sleep(0.05)
+
+    t = time.perf_counter()
+    out = run(p, tmp_path, n=10_000, budget_s=0.5)
+    assert time.perf_counter() - t < 5
+    assert out.outcome == "passed"
+    assert out.staff_note and "time budget" in out.staff_note
+
+
+def test_time_budget_keeps_the_smallest_failure_seen(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers(0, 10**9))
+    def p(ctx: Context, x: int) -> None:
+        time.sleep(0.02)
+        if x > 1000:
+            raise Failure("big")
+
+    out = run(p, tmp_path, n=10_000, budget_s=0.6)
+    assert out.outcome == "failed"
+    assert out.counterexample is not None and out.counterexample.inputs["x"] > 1000
