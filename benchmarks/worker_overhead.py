@@ -9,6 +9,7 @@ Run: python benchmarks/worker_overhead.py
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import statistics
 import sys
 import tempfile
@@ -78,6 +79,13 @@ def ms(samples: list[float]) -> str:
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="osgrade-bench-"))
+    try:
+        measure(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure(tmp: Path) -> None:
     (tmp / "policies.py").write_text(SOURCE)
     module = load(tmp / "policies.py")
     add_args = {"function": "add", "args": [1, 2]}

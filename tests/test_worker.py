@@ -7,6 +7,9 @@ directly: student code can read the private pipe fds from ``sys.argv``.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -527,3 +530,41 @@ def test_child_path_and_hashing_are_fixed(tmp_path: Path) -> None:
             assert no_site == 1
             seen.append(h)
     assert seen[0] == seen[1]  # PYTHONHASHSEED=0 is honoured: set order is reproducible
+
+
+PARENT = """
+import sys
+from pathlib import Path
+from grader.engine.worker import Worker, WorkerLimits
+w = Worker(Path(sys.argv[1]), WorkerLimits())
+w.start()
+print(w._proc.pid, w.tmp, flush=True)
+w.call("grader.sandbox.entries:call", "policies", {"function": "spin"}, timeout=60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_worker_dies_with_a_killed_grader(tmp_path: Path) -> None:
+    d = submission(tmp_path, {"policies.py": "def spin():\n    while True:\n        pass\n"})
+    root = Path(__file__).resolve().parents[1]
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(d)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert parent.stdout is not None
+        pid_text, tmp = parent.stdout.readline().split()
+        pid = int(pid_text)
+        time.sleep(0.2)  # the worker is now spinning in student code
+        assert _alive(pid)
+    finally:
+        parent.kill()  # SIGKILL: no finalizer runs in the grader
+        parent.wait()
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        time.sleep(0.01)
+    assert not _alive(pid)
+    shutil.rmtree(tmp, ignore_errors=True)

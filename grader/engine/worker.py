@@ -29,6 +29,7 @@ Outcomes of ``Worker.call``:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import json
 import os
@@ -234,8 +235,34 @@ def _rlimit_plan(limits: WorkerLimits) -> list[tuple[int, int, int]]:
     return plan
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl on Linux (for PR_SET_PDEATHSIG), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - unusual libc
+        return None
+    return prctl
+
+
+_PRCTL = _load_prctl()
+
+
 def _make_preexec(plan: list[tuple[int, int, int]]) -> Callable[[], None]:
+    parent = os.getpid()
+    prctl = _PRCTL
+
     def preexec() -> None:  # runs in the child between fork and exec: keep it minimal
+        if prctl is not None:
+            # If the grader dies (even by SIGKILL), the kernel kills the worker: a worker
+            # stuck in student code would otherwise outlive it in its own session.
+            prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            if os.getppid() != parent:  # the grader died before prctl took effect
+                os.kill(os.getpid(), signal.SIGKILL)
         for res, soft, hard in plan:
             resource.setrlimit(res, (soft, hard))
 
@@ -360,6 +387,10 @@ class Worker:
     The submission's ``.py`` files are copied at construction (``SubmissionTooLarge`` if
     there are too many); the process starts on the first call and again after a timeout,
     a crash or a protocol error.
+
+    Not thread-safe; use one Worker from one thread. On Linux the child gets SIGKILL when
+    the thread that started it exits (PR_SET_PDEATHSIG), so do not start it from a
+    short-lived thread.
     """
 
     def __init__(
@@ -415,6 +446,7 @@ class Worker:
             "process_group": True,
             "rlimits": True,
             "private_dir": True,
+            "parent_death_signal": _PRCTL is not None,
             "uid_drop": False,
             "bubblewrap": False,
             "seccomp": False,
