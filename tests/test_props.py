@@ -94,3 +94,23 @@ def test_time_budget_keeps_the_smallest_failure_seen(tmp_path: Path) -> None:
     out = run(p, tmp_path, n=10_000, budget_s=0.6)
     assert out.outcome == "failed"
     assert out.counterexample is not None and out.counterexample.inputs["x"] > 1000
+
+
+def test_a_timeout_does_not_leak_into_the_next_property(tmp_path: Path) -> None:
+    @prop(describe=describe, x=st.integers(0, 5))
+    def hangs(ctx: Context, x: int) -> None:
+        ctx.call("grader.sandbox.entries:call", {"function": "spin"})
+
+    @prop(describe=describe, x=st.integers(0, 5))
+    def fine(ctx: Context, x: int) -> None:
+        assert ctx.call("grader.sandbox.entries:call", {"function": "ok"}) == 1
+
+    (tmp_path / "policies.py").write_text(
+        "def spin():\n    while True: pass\n\ndef ok():\n    return 1\n"
+    )
+    c = Context(Worker(tmp_path), "policies", None, 0.5)
+    first = run_property(property_spec(hangs), c, test_id="a", max_examples=5, seed=1)  # type: ignore[arg-type]
+    second = run_property(property_spec(fine), c, test_id="b", max_examples=5, seed=1)  # type: ignore[arg-type]
+    c.worker.close()
+    assert first.outcome == "timeout"
+    assert second.outcome == "passed", second.message

@@ -174,6 +174,8 @@ def run_property(
     quickly; the smallest real failure seen until then is reported.
     """
     last: dict[str, Any] = {}
+    ctx._stuck = None  # a timeout in an earlier test must not fail this one
+    ctx.stuck_input = None
     started = time.perf_counter()
     calls_before = ctx.calls
 
