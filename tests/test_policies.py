@@ -640,6 +640,26 @@ def test_big_workloads_run_fast() -> None:
         assert time.perf_counter() - started < 15, type(policy).__name__
 
 
+# ----------------------------------------------------------------------------- template
+
+TEMPLATE = load(ROOT / "student_template" / "scheduling" / "policies.py", "osgrade_test_template")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_template_has_the_reference_signatures_and_scores_nothing(policy: str) -> None:
+    import inspect
+
+    ref, tpl = getattr(REF, policy), getattr(TEMPLATE, policy)
+    assert inspect.signature(tpl.__init__) == inspect.signature(ref.__init__)
+    assert issubclass(tpl, Scheduler)
+    params: dict[str, Any] = {
+        "RoundRobin": {"quantum": 2},
+        "MLFQ": {"quanta": [2], "allotments": [1], "boost": 5},
+    }
+    with pytest.raises(NotImplementedError):
+        simulate([J(0, 0, 2), J(1, 1, 1)], tpl(**params.get(policy, {})))
+
+
 # ----------------------------------------------------------------------------- samples
 
 
