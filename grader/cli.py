@@ -10,7 +10,7 @@ from pathlib import Path
 from . import __version__
 from .engine.assignment import Assignment, find_assignment, list_assignments, load_assignment_file
 from .engine.errors import ConfigError, SubmissionError
-from .engine.grade import failed_report, grade
+from .engine.grade import Mode, failed_report, grade
 from .engine.results import GradeReport
 from .report import summary, write_outputs
 
@@ -23,14 +23,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Grade operating-systems assignments with hidden property-based tests.",
     )
     p.add_argument("--version", action="version", version=f"osgrade {__version__}")
-    p.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--assignments",
         type=Path,
         default=None,
         help="folder of assignments (default: $OSGRADE_ASSIGNMENTS or the bundled ones)",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("list", help="list the assignments")
+    sub.add_parser("list", help="list the assignments", parents=[common])
 
     def tuning(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--seed", type=int, default=None, help="override the assignment's seed")
@@ -41,19 +42,27 @@ def _parser() -> argparse.ArgumentParser:
             "--test", action="append", default=None, help="only this test id (repeatable)"
         )
 
-    g = sub.add_parser("grade", help="grade a submission with every test (instructors)")
+    g = sub.add_parser(
+        "grade", help="grade a submission with every test (instructors)", parents=[common]
+    )
     g.add_argument("assignment", help="assignment name (see `osgrade list`) or its folder")
     g.add_argument("submission", type=Path, help="the submission folder or a .zip of it")
     g.add_argument("--out", type=Path, default=Path("osgrade-results"), help="output folder")
     tuning(g)
 
-    c = sub.add_parser("check", help="run the public tests on your code (students)")
+    c = sub.add_parser(
+        "check", help="run the public tests on your code (students)", parents=[common]
+    )
     c.add_argument("assignment")
     c.add_argument("submission", type=Path, nargs="?", default=Path("."))
     c.add_argument("--out", type=Path, default=None, help="also write the report here")
     tuning(c)
 
-    v = sub.add_parser("validate", help="the reference must score full marks, the template zero")
+    v = sub.add_parser(
+        "validate",
+        help="the reference must score full marks, the template zero",
+        parents=[common],
+    )
     v.add_argument("assignment")
     v.add_argument("--max-examples", type=int, default=None)
     return p
@@ -90,7 +99,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
-    mode = "check" if args.command == "check" else "grade"
+    mode: Mode = "check" if args.command == "check" else "grade"
     if not args.submission.exists():
         raise SubmissionError(f"submission {args.submission} does not exist; check the path")
     try:

@@ -43,7 +43,7 @@ class Limits(_Strict):
 
 
 class HypothesisSpec(_Strict):
-    max_examples: int = Field(200, ge=1, le=100_000)
+    max_examples: int = Field(default=200, ge=1, le=100_000)
     seed: int = 0
     test_budget_s: float = Field(
         60.0, gt=0, description="wall time for one test, shrinking included"

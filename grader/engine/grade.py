@@ -115,7 +115,7 @@ def grade(
                     problems.append(blocker)
             ctx = Context(worker, spec.submission.module, reference, spec.limits.call_timeout_s)
             for number, t in enumerate(tests, start=1):
-                base = {
+                base: dict[str, Any] = {
                     "id": t.id,
                     "name": t.name,
                     "number": str(number),

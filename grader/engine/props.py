@@ -15,7 +15,7 @@ import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hyp_seed
@@ -25,7 +25,7 @@ from .results import Counterexample, GanttPicture, Outcome
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker
 
 if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis depends on the backport there
-    from exceptiongroup import BaseExceptionGroup
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found]
 
 PropertyFn = Callable[..., None]
 
@@ -255,7 +255,7 @@ def run_property(
     return finish("passed", "", None)
 
 
-def _first_meaningful(group: BaseExceptionGroup) -> BaseException:
+def _first_meaningful(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first Failure or StudentProblem inside a (possibly nested) exception group."""
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
@@ -264,4 +264,4 @@ def _first_meaningful(group: BaseExceptionGroup) -> BaseException:
                 return inner
         elif isinstance(exc, (Failure, StudentProblem, AssertionError)):
             return exc
-    return group
+    return cast(BaseException, group)

@@ -226,6 +226,8 @@ class Divergence:
                 return f"a context switch to job {s.job} during [{s.start}, {s.end})"
             if s.start > self.time:
                 return f"idles until t={s.start}, then runs job {s.job}"
+            if s.end <= self.time:
+                return f"stops job {s.job} at t={s.end}"
             return f"runs job {s.job} during [{s.start}, {s.end})"
 
         return f"At t={self.time} the reference {what(self.expected)}; yours {what(self.actual)}."
@@ -236,8 +238,11 @@ def first_divergence(expected: Trace, actual: Trace) -> Divergence | None:
     e = expected.normalized().segments
     a = actual.normalized().segments
     for x, y in zip(e, a, strict=False):
-        if x != y:
-            return Divergence(min(x.start, y.start), x, y)
+        if x == y:
+            continue
+        if x.start == y.start and x.job == y.job and x.kind is y.kind:
+            return Divergence(min(x.end, y.end), x, y)  # same work, one stops earlier
+        return Divergence(min(x.start, y.start), x, y)
     if len(e) == len(a):
         return None
     if len(e) > len(a):
