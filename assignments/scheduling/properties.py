@@ -57,12 +57,12 @@ def workloads(
 
 
 @st.composite
-def mlfq_params(draw: st.DrawFn, boost: bool | None = None) -> dict[str, Any]:
+def mlfq_params(draw: st.DrawFn, boost: bool | None = None, min_boost: int = 5) -> dict[str, Any]:
     levels = draw(st.integers(1, 3))
     quanta = [draw(st.integers(1, 6)) for _ in range(levels)]
     allotments = [draw(st.integers(1, 3)) for _ in range(levels)]
     use_boost = draw(st.booleans()) if boost is None else boost
-    period = draw(st.integers(5, 40)) if use_boost else None
+    period = draw(st.integers(min_boost, max(40, min_boost + 20))) if use_boost else None
     return {"quanta": quanta, "allotments": allotments, "boost": period}
 
 
@@ -376,10 +376,13 @@ def priority_rule(
     jobs: list[Job], trace: Trace, snaps: list[Snapshot], p: dict[str, Any]
 ) -> Violation | None:
     aging, preemptive = p.get("aging"), p.get("preemptive", False)
+    held = 0  # the running job keeps the effective priority it was dispatched with
     for i, s in enumerate(snaps):
         r = s.running
         if r is None:
             continue
+        if s.dispatched:
+            held = _effective(r, s.time, aging)
         if not preemptive and (v := _nonpreemptive(s)) is not None:
             return v
         if s.dispatched and s.waiting:
@@ -394,15 +397,15 @@ def priority_rule(
             until = snaps[i + 1].time if i + 1 < len(snaps) else s.time + 1
             for w in s.waiting:
                 if aging:
-                    when = w.ready_since + aging * (w.priority - r.priority + 1)
+                    when = w.ready_since + aging * (w.priority - held + 1)
                 else:
-                    when = s.time if w.priority < r.priority else until
+                    when = s.time if w.priority < held else until
                 when = max(when, s.time)
                 if when < until:
                     return when, (
                         f"job {w.id} became more important (effective priority "
                         f"{_effective(w, when, aging)}) than running job {r.id} (priority "
-                        f"{r.priority}) but did not preempt it"
+                        f"{held} when it was dispatched) but did not preempt it"
                     )
     return None
 
@@ -477,6 +480,8 @@ def mlfq_boost_rule(
         s = snaps[k]
         in_system = len(s.waiting) + (1 if s.running else 0)
         bound = b + in_system * (q0 + cost)
+        if b + boost <= bound:
+            continue  # a later boost gives the running job a fresh quantum: no tight bound
         for w in s.waiting:
             nxt = next((r.start for r in runs if r.job == w.id and r.end > b), None)
             if nxt is not None and nxt > bound and end > bound:
@@ -517,7 +522,7 @@ mlfq_levels_hold = rule_property(
 )
 mlfq_boost_holds = rule_property(
     "MLFQ",
-    mlfq_params(boost=True),
+    mlfq_params(boost=True, min_boost=20),
     mlfq_boost_rule,
     "After a priority boost every waiting job must soon get the CPU.",
     jobs=workloads(max_jobs=6, max_burst=14),
