@@ -384,3 +384,22 @@ def test_trace_segments_are_plain_data() -> None:
     trace = simulate([Job(0, 0, (2,)), Job(1, 0, (1,))], Spy(), switch_cost=1)
     assert trace.segments[1] == Segment(2, 3, 1, SWITCH)
     assert Trace.from_data(trace.to_data()) == trace
+
+
+def test_first_divergence_names_what_each_schedule_does_at_the_split() -> None:
+    from grader.simos.scheduling import Trace, first_divergence
+
+    ref = Trace((Segment(0, 2, 0), Segment(2, 3, 1)))
+    yours = Trace((Segment(0, 1, 0), Segment(1, 2, 1), Segment(2, 3, 0)))
+    div = first_divergence(ref, yours)
+    assert div is not None and div.time == 1
+    assert div.describe() == (
+        "At t=1 the reference runs job 0 (until t=2); yours runs job 1 (until t=2)."
+    )
+    idle = Trace((Segment(0, 2, 0), Segment(4, 5, 1)))
+    div = first_divergence(ref, idle)
+    assert div is not None and div.time == 2
+    assert "idle until t=4" in div.describe()
+    assert first_divergence(ref, ref) is None
+    short = first_divergence(ref, Trace((Segment(0, 2, 0),)))
+    assert short is not None and "nothing left to run" in short.describe()

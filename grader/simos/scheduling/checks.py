@@ -221,28 +221,40 @@ class Divergence:
     def describe(self) -> str:
         def what(s: Segment | None) -> str:
             if s is None:
-                return "nothing more (all jobs done)"
+                return "has nothing left to run"
             if s.kind is SegmentKind.SWITCH:
-                return f"a context switch to job {s.job} during [{s.start}, {s.end})"
+                return f"switches to job {s.job} (until t={s.end})"
             if s.start > self.time:
-                return f"idles until t={s.start}, then runs job {s.job}"
-            if s.end <= self.time:
-                return f"stops job {s.job} at t={s.end}"
-            return f"runs job {s.job} during [{s.start}, {s.end})"
+                return f"leaves the CPU idle until t={s.start}, then runs job {s.job}"
+            return f"runs job {s.job} (until t={s.end})"
 
         return f"At t={self.time} the reference {what(self.expected)}; yours {what(self.actual)}."
 
 
+def _activity(segs: tuple[Segment, ...], t: Ticks) -> Segment | None:
+    """The segment covering ``t``, else the next one (the CPU idles until it), else None."""
+    for seg in segs:
+        if seg.end > t:
+            return seg
+    return None
+
+
 def first_divergence(expected: Trace, actual: Trace) -> Divergence | None:
-    """Where ``actual`` first departs from ``expected``; None when they are the same schedule."""
+    """Where ``actual`` first departs from ``expected``; None when they are the same schedule.
+
+    ``time`` is the first tick at which the CPU does different things in the two traces;
+    the segments are what each trace does at that tick.
+    """
     e = expected.normalized().segments
     a = actual.normalized().segments
     for x, y in zip(e, a, strict=False):
         if x == y:
             continue
         if x.start == y.start and x.job == y.job and x.kind is y.kind:
-            return Divergence(min(x.end, y.end), x, y)  # same work, one stops earlier
-        return Divergence(min(x.start, y.start), x, y)
+            t = min(x.end, y.end)  # same work, one stops earlier
+        else:
+            t = min(x.start, y.start)
+        return Divergence(t, _activity(e, t), _activity(a, t))
     if len(e) == len(a):
         return None
     if len(e) > len(a):
