@@ -236,3 +236,39 @@ def test_zip_submission(tmp_path: Path) -> None:
         zf.write(ROOT / "reference" / "scheduling" / "policies.py", "mine/policies.py")
     report = grade(assignment(), z, max_examples=10, only=["fcfs-reference"])
     assert report.score == report.max_score == 8
+
+
+def test_cli_validate_reference_full_template_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["validate", "scheduling", "--max-examples", "15"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "ok   reference" in out and "ok   template" in out
+
+
+def test_cli_validate_fails_when_the_reference_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "assignments" / "scheduling", root / "assignments" / "scheduling")
+    shutil.copytree(
+        ROOT / "student_template" / "scheduling", root / "student_template" / "scheduling"
+    )
+    ref = root / "reference" / "scheduling"
+    ref.mkdir(parents=True)
+    shutil.copy(SAMPLES / "fcfs_by_arrival" / "policies.py", ref / "policies.py")
+    shutil.copy(ROOT / "reference" / "scheduling" / "README.md", ref / "README.md")
+    code = main(
+        [
+            "validate",
+            "scheduling",
+            "--assignments",
+            str(root / "assignments"),
+            "--max-examples",
+            "15",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL reference" in out
