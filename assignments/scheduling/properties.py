@@ -34,26 +34,31 @@ JobsData = list[dict[str, Any]]
 # ----------------------------------------------------------------------------- inputs
 
 
-@st.composite
 def workloads(
-    draw: st.DrawFn,
     max_jobs: int = 7,
     max_cpu_bursts: int = 3,
     max_arrival: int = 16,
     max_burst: int = 9,
     all_at_zero: bool = False,
-) -> JobsData:
-    """Small workloads with many ties: arrivals from a narrow range, short bursts."""
-    n = draw(st.integers(1, max_jobs))
-    jobs = []
-    for i in range(n):
-        k = draw(st.integers(1, max_cpu_bursts))
-        bursts = [draw(st.integers(1, max_burst)) for _ in range(2 * k - 1)]
-        arrival = 0 if all_at_zero else draw(st.integers(0, max_arrival))
-        jobs.append(
-            {"id": i, "arrival": arrival, "bursts": bursts, "priority": draw(st.integers(0, 4))}
-        )
-    return jobs
+) -> st.SearchStrategy[JobsData]:
+    """Small workloads with many ties: arrivals from a narrow range, short bursts.
+
+    A list (not a drawn count) so that shrinking can delete any job, not only the last;
+    ids are the positions, so they stay 0..n-1 after a deletion.
+    """
+    burst = st.integers(1, max_burst)
+    job = st.fixed_dictionaries(
+        {
+            "arrival": st.just(0) if all_at_zero else st.integers(0, max_arrival),
+            "bursts": st.integers(1, max_cpu_bursts).flatmap(
+                lambda k: st.lists(burst, min_size=2 * k - 1, max_size=2 * k - 1)
+            ),
+            "priority": st.integers(0, 4),
+        }
+    )
+    return st.lists(job, min_size=1, max_size=max_jobs).map(
+        lambda js: [{"id": i, **j} for i, j in enumerate(js)]
+    )
 
 
 @st.composite
