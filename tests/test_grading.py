@@ -272,3 +272,23 @@ def test_cli_validate_fails_when_the_reference_is_wrong(
     out = capsys.readouterr().out
     assert code == 1
     assert "FAIL reference" in out
+
+
+@pytest.mark.parametrize(
+    ("top_level", "words"),
+    [
+        ("import os\nos._exit(0)\n", "died (exit code 0)"),
+        ("while True:\n    pass\n", "did not finish within"),
+        ("raise RuntimeError('boom')\n", "RuntimeError: boom"),
+    ],
+)
+def test_module_that_fails_at_import_is_graded_zero(
+    tmp_path: Path, top_level: str, words: str
+) -> None:
+    (tmp_path / "policies.py").write_text(top_level)
+    report = grade(assignment(timeout=1.0), tmp_path, max_examples=5)
+    assert report.score == 0
+    assert words in report.submission.problems[0], report.submission.problems
+    assert all(
+        t.outcome == "error" and t.message == report.submission.problems[0] for t in report.tests
+    )

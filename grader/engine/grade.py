@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .props import Context, PropertySpec, property_spec, run_property
 from .results import AssignmentInfo, GradeReport, SubmissionInfo, TestResult
 from .submission import PreparedSubmission, hash_files, missing_files
-from .worker import CallError, CallOk, Worker, WorkerLimits
+from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker, WorkerLimits
 
 Mode = Literal["grade", "check"]
 
@@ -75,7 +75,18 @@ def _preflight(worker: Worker, module: str, timeout: float) -> str | None:
         if result.kind == "syntax":
             return f"Syntax error{where}: {result.message}"
         return f"Your module could not be imported{where}: {result.type}: {result.message}"
-    return f"Importing your module did not finish: {type(result).__name__}"
+    if isinstance(result, CallTimeout):
+        return (
+            f"Importing {module}.py did not finish within {result.seconds:g} s: is there an "
+            "infinite loop or a long computation at the top level of the file?"
+        )
+    if isinstance(result, CallCrashed):
+        how = f"signal {result.signal}" if result.signal else f"exit code {result.returncode}"
+        return (
+            f"The process importing {module}.py died ({how}): does the file call os._exit or "
+            "exhaust memory at the top level?"
+        )
+    return f"Importing {module}.py failed: {result!r}"
 
 
 def grade(
