@@ -52,6 +52,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import OsgradeError, SubmissionError
+from .isolation import IsolationPlan, UidSlot, bwrap_command, probe
 
 ErrorKind = Literal["syntax", "import", "shape", "exception", "contract", "protocol"]
 
@@ -96,6 +97,12 @@ class WorkerLimits(BaseModel):
         default=8 * 1024 * 1024, ge=1024, description="largest reply accepted"
     )
     output_max_bytes: int = Field(default=64 * 1024, ge=0, description="tail of output.log kept")
+    processes: int = Field(
+        default=64,
+        ge=8,
+        description="processes and threads of the worker's uid (RLIMIT_NPROC; uid drop only)",
+    )
+    tmpfs_mb: int = Field(default=64, ge=1, description="size of /tmp inside bubblewrap")
 
 
 # --------------------------------------------------------------------------- results
@@ -214,8 +221,12 @@ class LaunchLayer:
     wrap: Callable[[list[str]], list[str]]
 
 
-def _rlimit_plan(limits: WorkerLimits) -> list[tuple[int, int, int]]:
-    """(resource, soft, hard) to apply in the child, computed before forking."""
+def _rlimit_plan(limits: WorkerLimits, nproc: bool = False) -> list[tuple[int, int, int]]:
+    """(resource, soft, hard) to apply in the child, computed before forking.
+
+    RLIMIT_NPROC only with a dedicated uid: root ignores it, and for a shared uid it would
+    count the user's other processes.
+    """
     mb = 1024 * 1024
     wanted = [
         (resource.RLIMIT_AS, limits.memory_mb * mb, limits.memory_mb * mb),
@@ -225,6 +236,8 @@ def _rlimit_plan(limits: WorkerLimits) -> list[tuple[int, int, int]]:
         (resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
         (resource.RLIMIT_CORE, 0, 0),
     ]
+    if nproc:
+        wanted.append((resource.RLIMIT_NPROC, limits.processes, limits.processes))
     plan = []
     for res, soft, hard in wanted:
         _, cur_hard = resource.getrlimit(res)
@@ -305,6 +318,16 @@ def _copy_submission(src: Path, dest: Path) -> int:
     return count
 
 
+def _share_read_only(top: Path) -> None:
+    """Make a root-owned tree readable, not writable, by the worker's uid."""
+    os.chmod(top, 0o755)
+    for root, dirs, files in os.walk(top, followlinks=False):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755, follow_symlinks=False)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644, follow_symlinks=False)
+
+
 def _copy_runtime(dest: Path) -> None:
     """The stdlib-only part of ``grader`` that the worker imports, as ``dest/grader``."""
     pkg = dest / "grader"
@@ -332,12 +355,21 @@ class _Closed(Exception):
     pass
 
 
-def _cleanup(tmp: Path, proc_box: list[subprocess.Popen[bytes] | None]) -> None:
-    """Finalizer: kill a leftover child and remove the temp dir (close() does it normally)."""
+def _cleanup(
+    tmp: Path, proc_box: list[subprocess.Popen[bytes] | None], slot_box: list[UidSlot | None]
+) -> None:
+    """Finalizer: kill a leftover child and every process of the worker's uid, remove the
+    temp dir, give the uid back (close() does it normally)."""
     proc = proc_box[0]
     if proc is not None:
         _kill_group(proc)
+    slot = slot_box[0]
+    slot_box[0] = None
+    if slot is not None:
+        slot.sweep()
     _remove_tree(tmp)
+    if slot is not None:
+        slot.release()
 
 
 def _remove_tree(path: Path) -> None:
@@ -400,29 +432,55 @@ class Worker:
         *,
         layers: Sequence[LaunchLayer] = (),
         python: str | None = None,
+        plan: IsolationPlan | None = None,
+        isolation: str | None = None,
     ) -> None:
+        # plan=None: probe the machine, asking for ``isolation`` ("auto", "minimal", or a
+        # comma list of uid, bwrap, seccomp; default: $OSGRADE_ISOLATION, else auto).
+        self.plan = plan if plan is not None else probe(isolation)
         self.limits = limits if limits is not None else WorkerLimits()
         self.layers = tuple(layers)
-        self.python = python or sys.executable
+        self.python = python or self.plan.python or sys.executable
         self.starts = 0
+        self.uid: int | None = None
         self._proc_box: list[subprocess.Popen[bytes] | None] = [None]
+        self._slot_box: list[UidSlot | None] = [None]
         self._to_child = -1
         self._from_child = -1
         self._next_id = 0
         self._closed = False
-        self.tmp = Path(tempfile.mkdtemp(prefix="osgrade-"))
-        self._finalizer = weakref.finalize(self, _cleanup, self.tmp, self._proc_box)
+        self.tmp = Path(tempfile.mkdtemp(prefix="osgrade-")).resolve()
+        self._finalizer = weakref.finalize(self, _cleanup, self.tmp, self._proc_box, self._slot_box)
+        self._env = dict(_WORKER_ENV)
         try:
             self.sub_dir = self.tmp / "sub"
             self.rt_dir = self.tmp / "rt"
             self.files_copied = _copy_submission(Path(submission_dir), self.sub_dir)
             _copy_runtime(self.rt_dir)
+            if self.plan.uid_base is not None:
+                self._take_uid(self.plan.uid_base)
+            if self.plan.bwrap is not None:
+                self._env["TMPDIR"] = "/tmp"  # the sandbox's own size-capped tmpfs
         except BaseException:
             self._finalizer()
             raise
         self.log_path = self.tmp / "output.log"
         self.log_path.touch()
-        self._rlimits = _rlimit_plan(self.limits)
+        self._rlimits = _rlimit_plan(self.limits, nproc=self.uid is not None)
+
+    def _take_uid(self, base: int) -> None:
+        """Reserve a uid; the temp dir becomes traversable, rt/ and sub/ read-only to it."""
+        slot = UidSlot.acquire(base)
+        self._slot_box[0] = slot
+        self.uid = slot.uid
+        os.chmod(self.tmp, 0o711)  # enter, not list; output.log stays root's (0600)
+        _share_read_only(self.rt_dir)
+        _share_read_only(self.sub_dir)
+        if self.plan.bwrap is None:  # without a sandbox tmpfs: a private scratch dir
+            scratch = self.tmp / "scratch"
+            scratch.mkdir(mode=0o700)
+            os.chown(scratch, slot.uid, slot.gid)
+            self._env["TMPDIR"] = str(scratch)
 
     # ---- context manager
 
@@ -447,10 +505,11 @@ class Worker:
             "rlimits": True,
             "private_dir": True,
             "parent_death_signal": _PRCTL is not None,
-            "uid_drop": False,
-            "bubblewrap": False,
-            "seccomp": False,
+            **self.plan.record(),
         }
+        if self.uid is not None:
+            layers["uid"] = self.uid
+            layers["max_processes"] = self.limits.processes
         for layer in self.layers:
             layers[layer.name] = True
         return layers
@@ -487,6 +546,9 @@ class Worker:
         self._to_child = self._from_child = -1
         if proc is not None:
             _kill_group(proc)
+            slot = self._slot_box[0]
+            if slot is not None:  # escaped children, daemons, a fork bomb's survivors
+                slot.sweep()
 
     def close(self) -> None:
         """Kill the child, reap it and remove the temporary directory. Idempotent."""
@@ -543,6 +605,17 @@ class Worker:
             "--reply-max",
             str(self.limits.reply_max_bytes),
         ]
+        if self.plan.seccomp is not None:
+            module, directory = self.plan.seccomp
+            cmd += ["--seccomp", f"{module}:{directory}"]
+        if self.plan.bwrap is not None:
+            cmd = bwrap_command(
+                self.plan.bwrap,
+                cmd,
+                read_only=[str(self.rt_dir), str(self.sub_dir)],
+                chdir=str(self.sub_dir),
+                tmpfs_bytes=self.limits.tmpfs_mb * 1024 * 1024 if self.plan.bwrap_size else None,
+            )
         for layer in self.layers:
             cmd = layer.wrap(cmd)
         return cmd
@@ -559,6 +632,10 @@ class Worker:
         self._trim_log()
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        slot = self._slot_box[0]
+        ids: dict[str, Any] = {}
+        if slot is not None:  # applied before preexec_fn, so PDEATHSIG survives it
+            ids = {"user": slot.uid, "group": slot.gid, "extra_groups": []}
         try:
             with open(self.log_path, "ab") as log:
                 proc = subprocess.Popen(
@@ -567,11 +644,12 @@ class Worker:
                     stdout=log,
                     stderr=log,
                     cwd=self.sub_dir,
-                    env=dict(_WORKER_ENV),
+                    env=dict(self._env),
                     close_fds=True,
                     pass_fds=(req_r, rep_w),
                     start_new_session=True,
                     preexec_fn=_make_preexec(self._rlimits),
+                    **ids,
                 )
         except (OSError, subprocess.SubprocessError) as exc:
             for fd in (req_r, req_w, rep_r, rep_w):
@@ -684,6 +762,8 @@ class Worker:
                 )
         self.kill()
         rc = proc.returncode if proc is not None else None
+        if rc is not None and rc > 128 and self.plan.bwrap is not None:
+            rc = 128 - rc  # bwrap exits with 128 + n when the worker died of signal n
         sig = None
         if rc is not None and rc < 0:
             try:

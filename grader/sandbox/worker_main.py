@@ -4,6 +4,12 @@ Started by ``grader.engine.worker`` as::
 
     python -s -S -B <rt>/grader/sandbox/worker_main.py --in FD --out FD --sub DIR --rt DIR
                                                        [--reply-max BYTES]
+                                                       [--seccomp MODULE:DIR]
+
+With ``--seccomp`` the worker loads the seccomp filter of ``seccomp_filter.py`` (binding
+``MODULE`` found in ``DIR``) before any student code is imported, and exits with status 4
+(a crash for the parent, with the reason in output.log) if it cannot: never silently
+unfiltered.
 
 Framing, both directions, on the private pipe fds only (never stdin/stdout/stderr):
 4-byte big-endian length, then that many bytes of UTF-8 JSON.
@@ -450,7 +456,7 @@ def _parse_args(argv: list[str]) -> dict[str, str]:
     opts: dict[str, str] = {}
     it = iter(argv)
     for flag in it:
-        if flag not in ("--in", "--out", "--sub", "--rt", "--reply-max"):
+        if flag not in ("--in", "--out", "--sub", "--rt", "--reply-max", "--seccomp"):
             raise SystemExit(f"worker_main: unknown argument {flag!r}")
         value = next(it, None)
         if value is None:
@@ -483,6 +489,24 @@ def _setup_path(rt: str, sub: str) -> None:
     importlib.invalidate_caches()
 
 
+def _install_seccomp(spec: str) -> None:
+    """Load the filter; the submission's directory is off sys.path meanwhile."""
+    module, _, directory = spec.partition(":")
+    saved = sys.path[:]
+    sys.path[:] = saved[:-1]  # _setup_path put the submission last
+    try:
+        from grader.sandbox import seccomp_filter
+
+        seccomp_filter.install(seccomp_filter.load_binding(module, directory))
+    except BaseException as exc:
+        sys.stderr.write(
+            f"[osgrade] the seccomp filter could not be installed: {type(exc).__name__}: {exc}\n"
+        )
+        _exit(4)
+    finally:
+        sys.path[:] = saved
+
+
 def main(argv: list[str]) -> None:
     opts = _parse_args(argv)
     rfd, wfd = int(opts["in"]), int(opts["out"])
@@ -493,6 +517,8 @@ def main(argv: list[str]) -> None:
     faulthandler.enable()  # a hard crash leaves a Python traceback in output.log for staff
     worker = Worker(opts["sub"], opts["rt"], reply_max)
     _setup_path(worker.rt, worker.sub)
+    if "seccomp" in opts:
+        _install_seccomp(opts["seccomp"])
     os.chdir(worker.sub)
     while True:
         header = _read_exact(rfd, 4)
