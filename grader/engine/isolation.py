@@ -42,6 +42,7 @@ import grp
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import stat
@@ -408,6 +409,55 @@ def bwrap_command(
     return [*out, "--", *cmd]
 
 
+def sandbox_init_pid(info_fd: int, timeout_s: float = 1.0) -> int | None:
+    """The host pid of the sandbox's init, from bwrap's ``--info-fd`` (non-blocking fd)."""
+    data = b""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            chunk = os.read(info_fd, 4096)
+        except BlockingIOError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            select.select([info_fd], [], [], remaining)
+            continue
+        data += chunk
+        try:
+            return int(json.loads(data)["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            if not chunk:  # EOF before a complete record: bwrap failed early
+                return None
+
+
+def kill_sandbox_init(outer_pid: int, info_fd: int) -> bool:
+    """SIGKILL the sandbox's init (its pid namespace dies with it, synchronously).
+
+    Killing bwrap's outer process instead would orphan the init to the host's pid 1,
+    leaving a zombie that still counts against the uid's RLIMIT_NPROC until a lazy
+    init reaps it. Here the outer bwrap reaps its init and exits by itself. The pid is
+    checked through a pidfd (still a child of ``outer_pid``), so a reused pid is safe.
+    """
+    pid = sandbox_init_pid(info_fd)
+    pidfd_open = getattr(os, "pidfd_open", None)
+    send = getattr(signal, "pidfd_send_signal", None)
+    if pid is None or pidfd_open is None or send is None:
+        return False
+    try:
+        fd = pidfd_open(pid)
+    except OSError:
+        return False
+    try:
+        info = _status(str(pid))
+        if info is None or info[2] != outer_pid:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            send(fd, signal.SIGKILL)
+        return True
+    finally:
+        os.close(fd)
+
+
 # --------------------------------------------------------------------------- uid slots
 
 
@@ -449,10 +499,12 @@ class UidSlot:
 
     @classmethod
     def acquire(cls, base: int = UID_BASE, count: int = UID_SLOTS) -> UidSlot:
+        """The free uid with the fewest processes left (zombies not yet reaped by a lazy
+        init still count against RLIMIT_NPROC); its live leftovers are killed."""
         d = _lock_dir()
-        for uid in range(base, base + count):
-            if _uid_taken(uid):
-                continue
+        uids = [uid for uid in range(base, base + count) if not _uid_taken(uid)]
+        left = _count_by_uid(set(uids))
+        for uid in sorted(uids, key=lambda u: (left.get(u, 0), u)):
             fd = os.open(d / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -462,7 +514,7 @@ class UidSlot:
                     continue
                 raise
             slot = cls(uid, fd)
-            kill_uid(uid)  # leftovers of a grader that died with this slot
+            slot.sweep()  # leftovers of a grader that died with this slot
             return slot
         raise IsolationError(
             f"all {count} worker uids ({base}..{base + count - 1}) are in use by other "
@@ -472,15 +524,17 @@ class UidSlot:
     def sweep(self) -> int:
         return kill_uid(self.uid)
 
-    def release(self) -> None:
+    def release(self, sweep: bool = True) -> None:
         if self._fd < 0:
             return
-        self.sweep()
+        if sweep:
+            self.sweep()
         os.close(self._fd)  # releases the flock
         self._fd = -1
 
 
-def _uids_and_state(pid: str) -> tuple[set[int], str] | None:
+def _status(pid: str) -> tuple[set[int], str, int] | None:
+    """(uids, state letter, ppid) from /proc/<pid>/status, or None if it is gone."""
     try:
         with open(f"/proc/{pid}/status", "rb") as f:
             data = f.read()
@@ -488,16 +542,43 @@ def _uids_and_state(pid: str) -> tuple[set[int], str] | None:
         return None
     uids: set[int] = set()
     state = ""
+    ppid = 0
     for line in data.splitlines():
         if line.startswith(b"Uid:"):
             uids = {int(x) for x in line.split()[1:]}
         elif line.startswith(b"State:"):
             state = line.split()[1].decode("ascii", "replace")
-    return uids, state
+        elif line.startswith(b"PPid:"):
+            ppid = int(line.split()[1])
+    return uids, state, ppid
 
 
-def processes_of(uid: int) -> list[int]:
-    """Live (not zombie) processes whose real, effective, saved or fs uid is ``uid``."""
+def processes_of(uid: int, zombies: bool = False) -> list[int]:
+    """Processes whose real, effective, saved or fs uid is ``uid`` (live ones unless
+    ``zombies``)."""
+    return [pid for pid, state, _ in _scan(uid) if zombies or not _is_zombie(state)]
+
+
+def _is_zombie(state: str) -> bool:
+    return state in ("Z", "X")
+
+
+def _count_by_uid(uids: set[int]) -> dict[int, int]:
+    """How many processes (zombies included) each of ``uids`` has, in one /proc scan."""
+    counts: dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return counts
+    for name in entries:
+        if name.isdigit() and (info := _status(name)) is not None:
+            for uid in info[0] & uids:
+                counts[uid] = counts.get(uid, 0) + 1
+    return counts
+
+
+def _scan(uid: int) -> list[tuple[int, str, int]]:
+    """(pid, state, ppid) of every process with ``uid``."""
     found = []
     try:
         entries = os.listdir("/proc")
@@ -506,9 +587,9 @@ def processes_of(uid: int) -> list[int]:
     for name in entries:
         if not name.isdigit():
             continue
-        info = _uids_and_state(name)
-        if info is not None and uid in info[0] and info[1] not in ("Z", "X"):
-            found.append(int(name))
+        info = _status(name)
+        if info is not None and uid in info[0]:
+            found.append((int(name), info[1], info[2]))
     return found
 
 
@@ -529,7 +610,7 @@ def _kill_if_uid(pid: int, uid: int) -> bool:
             os.kill(pid, signal.SIGKILL)
         return True
     try:
-        info = _uids_and_state(str(pid))  # the pidfd pins the process: this is the same one
+        info = _status(str(pid))  # the pidfd pins the process: this is the same one
         if info is None or uid not in info[0]:
             return False
         with contextlib.suppress(ProcessLookupError):
@@ -540,21 +621,30 @@ def _kill_if_uid(pid: int, uid: int) -> bool:
 
 
 def kill_uid(uid: int, timeout_s: float = _SWEEP_TIMEOUT_S) -> int:
-    """SIGKILL every process of ``uid``, scanning /proc until none is left; the count killed.
+    """SIGKILL every process of ``uid``, scanning /proc until none is alive; the count killed.
 
     A process can fork between two scans, but a killed one cannot, and RLIMIT_NPROC
-    bounds them, so the loop ends. Returns early (leaving them) only if some process
-    does not die within ``timeout_s`` (stuck in the kernel).
+    bounds them, so the loop ends (or gives up after ``timeout_s``: a process stuck in
+    the kernel). Zombies orphaned to this process (when the grader is a container's
+    pid 1) are reaped; others wait for their init, and ``UidSlot.acquire`` prefers uids
+    without any, since zombies count against RLIMIT_NPROC until reaped.
     """
     if uid == 0 or not os.path.isdir("/proc"):
         raise ValueError("kill_uid needs /proc and a non-root uid")
     killed: set[int] = set()
     deadline = time.monotonic() + timeout_s
+    me = os.getpid()
     while True:
-        pids = processes_of(uid)
-        if not pids or time.monotonic() > deadline:
-            return len(killed)
-        for pid in pids:
+        found = _scan(uid)
+        live = [pid for pid, state, _ in found if not _is_zombie(state)]
+        if not live or time.monotonic() > deadline:
+            break
+        for pid in live:
             if _kill_if_uid(pid, uid):
                 killed.add(pid)
         time.sleep(0.001)
+    for pid, state, ppid in found:
+        if _is_zombie(state) and ppid == me:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+    return len(killed)

@@ -52,7 +52,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import OsgradeError, SubmissionError
-from .isolation import IsolationPlan, UidSlot, bwrap_command, probe
+from .isolation import IsolationPlan, UidSlot, bwrap_command, kill_sandbox_init, probe
 
 ErrorKind = Literal["syntax", "import", "shape", "exception", "contract", "protocol"]
 
@@ -369,7 +369,7 @@ def _cleanup(
         slot.sweep()
     _remove_tree(tmp)
     if slot is not None:
-        slot.release()
+        slot.release(sweep=False)
 
 
 def _remove_tree(path: Path) -> None:
@@ -447,6 +447,7 @@ class Worker:
         self._slot_box: list[UidSlot | None] = [None]
         self._to_child = -1
         self._from_child = -1
+        self._info_fd = -1  # bwrap's --info-fd: the sandbox init's pid
         self._next_id = 0
         self._closed = False
         self.tmp = Path(tempfile.mkdtemp(prefix="osgrade-")).resolve()
@@ -540,6 +541,18 @@ class Worker:
         """Kill the child's process group (the next call starts a new one)."""
         proc = self._proc
         self._proc_box[0] = None
+        info, self._info_fd = self._info_fd, -1
+        # Before closing the pipes: a worker that exits on EOF makes bwrap's outer process
+        # exit without reaping the sandbox's init, which then waits for the host's init.
+        if (
+            proc is not None
+            and info >= 0
+            and not _has_exited(proc)
+            and kill_sandbox_init(proc.pid, info)
+        ):
+            # the outer bwrap reaps the dead init and exits; the group kill is a fallback
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=_REAP_TIMEOUT_S)
         for fd in (self._to_child, self._from_child):
             if fd >= 0:
                 os.close(fd)
@@ -549,6 +562,8 @@ class Worker:
             slot = self._slot_box[0]
             if slot is not None:  # escaped children, daemons, a fork bomb's survivors
                 slot.sweep()
+        if info >= 0:
+            os.close(info)
 
     def close(self) -> None:
         """Kill the child, reap it and remove the temporary directory. Idempotent."""
@@ -582,7 +597,7 @@ class Worker:
         if self._closed:
             raise RuntimeError("this Worker is closed")
 
-    def command(self, in_fd: int, out_fd: int) -> list[str]:
+    def command(self, in_fd: int, out_fd: int, info_fd: int | None = None) -> list[str]:
         """The command line of the child, wrapped by the launch layers."""
         # Not -I: it implies -E, which ignores PYTHONHASHSEED, and the worker would hash
         # strings with a random seed (set iteration order would change between regrades).
@@ -615,6 +630,7 @@ class Worker:
                 read_only=[str(self.rt_dir), str(self.sub_dir)],
                 chdir=str(self.sub_dir),
                 tmpfs_bytes=self.limits.tmpfs_mb * 1024 * 1024 if self.plan.bwrap_size else None,
+                info_fd=info_fd,
             )
         for layer in self.layers:
             cmd = layer.wrap(cmd)
@@ -632,6 +648,11 @@ class Worker:
         self._trim_log()
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        fds = [req_r, rep_w]
+        info_r = info_w = -1
+        if self.plan.bwrap is not None:
+            info_r, info_w = os.pipe()
+            fds.append(info_w)
         slot = self._slot_box[0]
         ids: dict[str, Any] = {}
         if slot is not None:  # applied before preexec_fn, so PDEATHSIG survives it
@@ -639,24 +660,29 @@ class Worker:
         try:
             with open(self.log_path, "ab") as log:
                 proc = subprocess.Popen(
-                    self.command(req_r, rep_w),
+                    self.command(req_r, rep_w, info_w if info_w >= 0 else None),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=log,
                     cwd=self.sub_dir,
                     env=dict(self._env),
                     close_fds=True,
-                    pass_fds=(req_r, rep_w),
+                    pass_fds=tuple(fds),
                     start_new_session=True,
                     preexec_fn=_make_preexec(self._rlimits),
                     **ids,
                 )
         except (OSError, subprocess.SubprocessError) as exc:
-            for fd in (req_r, req_w, rep_r, rep_w):
-                os.close(fd)
+            for fd in (req_r, req_w, rep_r, rep_w, info_r, info_w):
+                if fd >= 0:
+                    os.close(fd)
             raise WorkerStartError(f"cannot start the worker ({self.python}): {exc}") from exc
         os.close(req_r)
         os.close(rep_w)
+        if info_w >= 0:
+            os.close(info_w)
+            os.set_blocking(info_r, False)
+            self._info_fd = info_r
         os.set_blocking(req_w, False)
         os.set_blocking(rep_r, False)
         self._proc_box[0] = proc
