@@ -572,4 +572,23 @@ def test_worker_dies_with_a_killed_grader(tmp_path: Path) -> None:
             break
         time.sleep(0.01)
     assert not _alive(pid)
+    # nothing of the worker is left either (inside bubblewrap `pid` is its outer process)
+    for _ in range(200):
+        if not _mentioning(tmp):
+            break
+        time.sleep(0.01)
+    assert _mentioning(tmp) == []
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _mentioning(text: str) -> list[int]:
+    """Live processes whose command line mentions ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid() and _alive(int(entry.name)):
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

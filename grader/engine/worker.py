@@ -7,6 +7,11 @@ files and the standard-library-only runtime (``grader/__init__.py``, ``grader/si
 rlimits. Requests and replies are length-prefixed JSON on two private pipes; stdout
 and stderr of the child go to ``<tmp>/output.log``.
 
+Where the machine allows (``isolation.probe``), the child also runs as a dedicated
+unprivileged uid (as root), inside bubblewrap and under a seccomp filter; see
+``grader/engine/isolation.py``. ``Worker.isolation`` records what ran, with a reason
+and a "reduced isolation" warning for every layer that did not.
+
 Every reply is untrusted: its length is capped (``reply_max_bytes``), it is decoded
 with the standard ``json`` module (which can only build plain dicts, lists, strings,
 numbers, booleans and None) and validated with a pydantic model (``extra="forbid"``)
@@ -210,11 +215,11 @@ def _nesting_exceeds(value: Any, limit: int) -> bool:
 
 @dataclass(frozen=True)
 class LaunchLayer:
-    """An isolation layer that wraps the worker command (bubblewrap, a uid switch, ...).
+    """An extra layer that wraps the worker command (a container runtime, a profiler, ...).
 
-    ``wrap`` receives the command built so far and returns the command to run; layers
-    apply in order, so the last one is outermost. ``name`` is recorded as
-    ``isolation[name] = True``.
+    ``wrap`` receives the command built so far (bubblewrap included, when the plan has
+    it) and returns the command to run; layers apply in order, so the last one is
+    outermost. ``name`` is recorded as ``isolation[name] = True``.
     """
 
     name: str
