@@ -88,8 +88,9 @@ class Case:
     cli: bool = False  # graded by a separate `osgrade grade` process (it attacks its parent)
 
 
-def _lost(**kw: object) -> Case:
-    return Case(lost=FCFS, **kw)  # type: ignore[arg-type]
+def _lost(outcomes: tuple[str, ...], words: tuple[str, ...]) -> Case:
+    """The twist breaks both FCFS tests (it is in FCFS.dispatch); the rest keep their points."""
+    return Case(lost=FCFS, outcomes=outcomes, words=words)
 
 
 RULES = "broke the simulator's rules"
@@ -102,6 +103,7 @@ CASES: dict[str, Case] = {
     # reading what is hidden
     "read_hidden_by_path": Case(needs=SANDBOX),
     "leak_via_return_value": Case(needs=SANDBOX),
+    "encode_in_schedule": Case(needs=SANDBOX),  # readable: the FCFS answers change
     "walk_and_leak": Case(needs=SANDBOX),
     "walk_and_delegate": Case(lost=ALL, needs=SANDBOX),
     "import_reference_by_path": Case(lost=ALL, needs=SANDBOX),

@@ -150,6 +150,37 @@ def _hostile(value: object) -> object:
 )
 
 case(
+    "encode_in_schedule",
+    "reference",
+    "none",
+    "FCFS.dispatch reads the hidden tests and encodes them, one bit per decision, in its "
+    "choice of job (the oldest for 0, the newest for 1), so the schedule shown carries them.",
+    """
+PATH = "@@ROOT@@/assignments/scheduling/properties.py"
+_BITS: list[int] = []
+
+
+def _secret_bits() -> list[int]:
+    try:
+        with open(PATH, "rb") as f:
+            data = f.read(4096)
+    except OSError:
+        return []
+    return [(byte >> i) & 1 for byte in data for i in range(8)]
+
+
+def _choose(queue: deque[int]) -> int | None:
+    if not _BITS:
+        _BITS.extend(_secret_bits() or [0])
+    bit = _BITS.pop(0) if len(_BITS) > 1 else _BITS[0]
+    if not queue:
+        return None
+    return queue.pop() if bit else queue.popleft()
+""",
+    edits="encode",
+)
+
+case(
     "walk_and_leak",
     "reference",
     "dispatch",
@@ -1115,6 +1146,11 @@ FLAKY = (
     "        return self.queue.popleft() if self.queue else None\n",
 )
 
+ENCODE = (
+    FCFS_DISPATCH,
+    "    def dispatch(self, now: int) -> int | None:\n        return _choose(self.queue)\n",
+)
+
 
 def make(name: str, spec: dict[str, str]) -> str:
     text = BASES[spec["base"]]
@@ -1123,6 +1159,8 @@ def make(name: str, spec: dict[str, str]) -> str:
     edits = list(HOOKS[spec["hook"]])
     if spec["edits"] == "flaky":
         edits.append(FLAKY)
+    if spec["edits"] == "encode":
+        edits.append(ENCODE)
     for old, new in edits:
         assert body.count(old) == 1, (name, old)
         body = body.replace(old, new)
