@@ -266,6 +266,8 @@ def _uid_drop_problem() -> str:
         _lock_dir()
     except IsolationError as exc:
         return str(exc)
+    except OSError as exc:
+        return f"no directory for the uid slot locks: {exc}"
     return ""
 
 
