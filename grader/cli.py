@@ -124,6 +124,9 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
 
 def _emit(report: GradeReport, out: Path | None) -> None:
     print(summary(report))
+    warning = report.isolation.get("warning")
+    if warning and report.mode == "grade":  # staff-facing: students self-checking need not care
+        print(f"osgrade: warning: {warning}", file=sys.stderr)
     if out is not None:
         written = write_outputs(report, out)
         print("\nWrote " + ", ".join(str(p) for p in written.values()))

@@ -58,3 +58,22 @@ def test_check_one_public_test_on_the_template() -> None:
     assert done.returncode == 0, done.stderr
     assert "Score: 0 / 8" in done.stdout
     assert "NotImplementedError" in done.stdout
+
+
+def test_reduced_isolation_is_announced_never_silent(tmp_path: Path) -> None:
+    import os
+
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "grader", "grade", "scheduling", "reference/scheduling"),
+            *("--test", "fcfs-reference", "--max-examples", "3", "--out", str(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "OSGRADE_ISOLATION": "minimal"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning: reduced isolation" in done.stderr
+    assert (tmp_path / "results.json").is_file()
