@@ -86,6 +86,8 @@ class Case:
     tests: tuple[str, ...] = TESTS
     quiet: bool = False  # its fake output (MARKER) must reach no student-facing file
     cli: bool = False  # graded by a separate `osgrade grade` process (it attacks its parent)
+    html_free: tuple[str, ...] = ()  # never raw in report.html (markup the student injected)
+    md_free: tuple[str, ...] = ()  # regexes never matching report.md or a results.json output
 
 
 def _lost(outcomes: tuple[str, ...], words: tuple[str, ...]) -> Case:
@@ -119,6 +121,19 @@ CASES: dict[str, Case] = {
     "patch_worker_main": Case(lost=ALL),
     "patch_test_frameworks": Case(lost=ALL, quiet=True),
     # exits
+    "markup_injection": Case(
+        lost=FCFS,
+        outcomes=("error",),
+        words=("ValueError",),
+        html_free=("<script>alert", "<img src=x", "</pre></code></div>"),
+        md_free=(  # patterns: a script tag, a heading, a table row, a link, a fence
+            r"<script",
+            r"(?m)^#+ Score",
+            r"(?m)^\| 1 \| FCFS \| passed",
+            r"(?<!\\)\]\(javascript:",
+            r"(?<!\\)```\s+# Score",
+        ),
+    ),
     "sys_exit_0": _lost(outcomes=("error",), words=("SystemExit",)),
     "os_exit_0": _lost(outcomes=("crashed",), words=("died (exit code 0)",)),
     "raise_system_exit": _lost(outcomes=("error",), words=("SystemExit",)),
@@ -455,6 +470,13 @@ def run_case(
         if case.quiet:
             assert MARKER not in content, f"{file} shows the submission's fake output"
         assert len(content) < 2_000_000, f"{file} is {len(content)} characters"
+    raw_html = (box.out / "report.html").read_text()
+    raw_md = [(box.out / "report.md").read_text()]
+    raw_md += [t["output"] for t in json.loads((box.out / "results.json").read_text())["tests"]]
+    for bad in case.html_free:
+        assert bad.lower() not in raw_html.lower(), f"report.html carries raw {bad!r}"
+    for bad in case.md_free:
+        assert not any(re.search(bad, md) for md in raw_md), f"Markdown output matches {bad!r}"
     # 1 and 3. points: exactly the honest score, except where the twist strikes
     fair = honest(base_of(text), case.tests)
     lost = set(case.tests) if case.lost == ALL else set(case.lost)

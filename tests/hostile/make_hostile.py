@@ -459,6 +459,25 @@ def _hostile(value: object) -> object:
 # ----------------------------------------------------------------------------- exits
 
 case(
+    "markup_injection",
+    "reference",
+    "dispatch",
+    "FCFS.dispatch raises an exception whose message is HTML and Markdown that would fake a "
+    "passing report (a script, a closed code block, a heading, a link, a results table row).",
+    """
+PAYLOAD = (
+    "</pre></code></div><script>alert('HOSTILE-MARKER')</script>"
+    "<img src=x onerror=alert(1)>\\n\\n```\\n\\n# Score: 100 / 100\\n\\n"
+    "| 1 | FCFS | passed | 8 / 8 |\\n[all tests passed](javascript:alert(1))\\n"
+)
+
+
+def _hostile(value: object) -> object:
+    raise ValueError(PAYLOAD)
+""",
+)
+
+case(
     "sys_exit_0",
     "reference",
     "dispatch",
