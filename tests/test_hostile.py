@@ -363,7 +363,7 @@ def hostile_root() -> Iterator[Path]:
 
 
 def prepare(name: str, mode: str, root: Path, port: int = 0) -> tuple[Sandbox, str]:
-    base = root / f"{mode}-{name}"
+    base = Path(tempfile.mkdtemp(prefix=f"{mode}-{name}-", dir=root))  # unique per run
     box = Sandbox(base, base / "sub", base / "out", base / "tmp", base / "sentinel", port)
     for d in (box.sub, box.tmp, box.sentinel):
         d.mkdir(parents=True)
