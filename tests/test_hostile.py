@@ -63,6 +63,9 @@ PROPERTIES = ROOT / "assignments" / "scheduling" / "properties.py"
 
 TIMEOUT_S = 2.0  # per call (the assignment says 5 s; shorter keeps the hanging cases quick)
 EXAMPLES = 10
+# Touching memory runs at about 0.5 GB/s on some VMs: a small cap lets the memory bombs hit
+# MemoryError well within TIMEOUT_S, as they would on a fast machine.
+MEMORY_MB = 384
 BOUND_S = 30.0  # wall time of one case, outputs included
 TESTS = ("fcfs-reference", "fcfs-rule", "stcf-reference", "rr-reference")
 HANG = ("fcfs-reference", "rr-reference")  # cases that hang or thrash: one victim test
@@ -204,7 +207,9 @@ MINIMAL = (
 @cache
 def assignment() -> Assignment:
     a = find_assignment("scheduling", ROOT / "assignments")
-    spec = a.spec.model_copy(update={"limits": Limits(call_timeout_s=TIMEOUT_S)})
+    spec = a.spec.model_copy(
+        update={"limits": Limits(call_timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB)}
+    )
     return Assignment(spec=spec, directory=a.directory)
 
 

@@ -37,10 +37,15 @@ SAMPLES = ASSIGNMENTS / "scheduling" / "samples"
 REFERENCE = ROOT / "reference" / "scheduling" / "policies.py"
 
 
+# Touching memory is slow on some VMs (about 0.5 GB/s here): a small address-space cap makes
+# the memory hog hit MemoryError well before the call timeout, as it would on a fast machine.
+MEMORY_MB = 384
+
+
 @cache
 def assignment(timeout: float) -> Assignment:
     a = find_assignment("scheduling", ASSIGNMENTS)
-    spec = a.spec.model_copy(update={"limits": Limits(call_timeout_s=timeout)})
+    spec = a.spec.model_copy(update={"limits": Limits(call_timeout_s=timeout, memory_mb=MEMORY_MB)})
     return Assignment(spec=spec, directory=a.directory)
 
 
