@@ -21,6 +21,7 @@ import pytest
 from pydantic import ValidationError
 
 from grader.engine.results import (
+    SCHEMA_VERSION,
     AssignmentInfo,
     Counterexample,
     GanttPicture,
@@ -279,7 +280,7 @@ def test_results_json_scores_add_up() -> None:
 def test_results_json_records_the_run_for_staff() -> None:
     extra = to_gradescope(sample_report())["extra_data"]
     run = extra["osgrade"]
-    assert run["schema_version"] == 1
+    assert run["schema_version"] == SCHEMA_VERSION == 2
     assert run["seed"] == 20261128
     assert run["assignment_version"] == "2026.1"
     assert run["isolation"]["uid_drop"] is True

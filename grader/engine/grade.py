@@ -65,9 +65,7 @@ def load_reference(assignment: Assignment) -> ModuleType:
 
 def _preflight(worker: Worker, module: str, timeout: float) -> str | None:
     """Import the submission once; a problem that stops every test, or None."""
-    result = worker.call(
-        "grader.simos.scheduling.harness:probe", module, {}, timeout=max(timeout, 10.0)
-    )
+    result = worker.call("grader.sandbox.entries:probe", module, {}, timeout=max(timeout, 10.0))
     if isinstance(result, CallOk):
         return None
     if isinstance(result, CallError):

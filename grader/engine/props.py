@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hyp_seed
 from hypothesis.strategies import SearchStrategy
 
-from .results import Counterexample, GanttPicture, Outcome
+from .results import Counterexample, Outcome, Picture
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker
 
 if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis depends on the backport there
@@ -68,7 +68,7 @@ class Failure(Exception):
         expected: str | None = None,
         actual: str | None = None,
         divergence: str | None = None,
-        picture: GanttPicture | None = None,
+        picture: Picture | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -123,7 +123,7 @@ class Context:
             outcome: Outcome = "error"
             msg = f"{result.type}{where}: {result.message}"
             if result.kind == "contract":
-                msg = f"Your scheduler broke the simulator's rules{where}: {result.message}"
+                msg = f"Your code broke the simulator's rules{where}: {result.message}"
             raise StudentProblem(outcome, msg, result.traceback or "")
         if isinstance(result, CallTimeout):
             self._stuck = StudentProblem(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: Counterexample.picture is any Picture kind
 
 Outcome = Literal["passed", "failed", "error", "timeout", "crashed"]
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -35,6 +35,37 @@ class GanttPicture(_Model):
     mark: int | None = None  # the instant where the two first differ
 
 
+Tone = Literal["plain", "good", "bad", "warn", "accent", "muted"]
+
+
+class TableCell(_Model):
+    """One cell of a TablePicture: its text and how it is coloured."""
+
+    text: str
+    tone: Tone = "plain"
+
+
+class TablePicture(_Model):
+    """A table for the report (a state, a list of operations with expected vs actual results).
+
+    ``mark_row`` is the index of the row where the student's answer first departs, drawn
+    highlighted; ``caption`` says how to read the table.
+    """
+
+    kind: Literal["table"] = "table"
+    title: str = ""
+    columns: list[str]
+    rows: list[list[TableCell]]
+    mark_row: int | None = None
+    caption: str = ""
+
+
+# Every picture kind a counterexample can carry; the report draws each through the registry
+# in grader/report/figures.py. A new kind: a model here (with its own ``kind`` literal), one
+# entry in this union and one in that registry.
+Picture = Annotated[Union[GanttPicture, TablePicture], Field(discriminator="kind")]
+
+
 class Counterexample(_Model):
     """The minimal (shrunk) failing input, as data and as a snippet a student can run."""
 
@@ -43,7 +74,7 @@ class Counterexample(_Model):
     expected: str | None = None  # short human text, e.g. the reference's schedule
     actual: str | None = None
     divergence: str | None = None  # the first point where expected and actual differ
-    picture: GanttPicture | None = None
+    picture: Picture | None = None
 
 
 class TestResult(_Model):

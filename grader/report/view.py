@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from ..engine.results import GradeReport, Outcome, TestResult, Visibility
 from . import text
-from .gantt import GanttChart, layout_gantt
+from .figures import STYLES, Figure, layout_figure
 from .text import CodeBlock, code_block
 
 Audience = Literal["student", "staff"]
@@ -54,7 +54,7 @@ class Details:
     expected: CodeBlock | None
     actual: CodeBlock | None
     divergence: str | None
-    gantt: GanttChart | None
+    figure: Figure | None  # the counterexample's picture (a Gantt chart, a table, ...)
     inputs: CodeBlock | None  # the raw inputs as JSON: staff only
 
 
@@ -123,6 +123,7 @@ class ReportView:
     cards: tuple[TestView, ...]  # the tests that did not pass, in order
     staff: StaffView | None
     footer: str
+    styles: tuple[str, ...] = STYLES  # CSS templates of the picture kinds
 
 
 def _shows_message(t: TestResult, reveal: Reveal) -> bool:
@@ -141,13 +142,13 @@ def _details(t: TestResult, reveal: Reveal) -> Details | None:
     cx = t.counterexample
     if cx is None or t.outcome == "passed":
         return None
-    gantt = layout_gantt(cx.picture, f"gantt-{t.number}") if cx.picture else None
+    figure = layout_figure(cx.picture, f"{cx.picture.kind}-{t.number}") if cx.picture else None
     return Details(
         snippet=code_block(cx.snippet, "python") if cx.snippet else None,
         expected=code_block(cx.expected, limit=4000) if cx.expected else None,
         actual=code_block(cx.actual, limit=4000) if cx.actual else None,
         divergence=cx.divergence,
-        gantt=gantt,
+        figure=figure,
         inputs=(
             code_block(json.dumps(cx.inputs, indent=1, default=repr), "json", limit=20000)
             if reveal == "staff"

@@ -155,3 +155,8 @@ def call(module: ModuleType, args: dict[str, Any]) -> Any:
         raise SubmissionShapeError(f"{short}: {name} must be a function, got {_type_label(fn)}")
     result = fn(*positional, **keywords)
     return plain(result)
+
+
+def probe(module: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """Import the submission and list its public top-level names (the pre-flight check)."""
+    return {"names": sorted(str(n) for n in vars(module) if not str(n).startswith("_"))}

@@ -41,8 +41,3 @@ def run(module: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
     jobs = [job_from_data(j) for j in args["jobs"]]
     trace = simulate(jobs, policy, switch_cost=args.get("switch_cost", 0))
     return trace.to_data()
-
-
-def probe(module: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
-    """Import the submission and list its public top-level names (a pre-flight check)."""
-    return {"names": sorted(str(n) for n in vars(module) if not str(n).startswith("_"))}
