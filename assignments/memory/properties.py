@@ -614,6 +614,7 @@ def columns(w: Workload, steps: list[Step]) -> list[FrameColumn]:
                 frame=frame,
                 evicted=None if rec.victim is None else page_label(rec.victim, single),
                 write_back=rec.write_back,
+                dirty=bool(rec.bits & 2),
             )
         )
     return out

@@ -76,6 +76,7 @@ class FrameColumn(_Model):
     frame: int | None = None
     evicted: str | None = None  # the page evicted to make room
     write_back: bool = False  # the evicted page was dirty and written to swap
+    dirty: bool = False  # the page the access used is dirty after it (drawn "3d")
 
 
 class FramesPicture(_Model):

@@ -39,6 +39,7 @@ EVICTED_ROW = 18
 LANE_GAP = 10
 LEGEND_ROW = 22
 MIN_COL, MAX_COL = 26, 44
+MIN_WIDTH = 520  # room for the lane titles, the marker's label and the legend
 
 MAX_COLUMNS = 30  # longer traces are clipped around the first difference
 
@@ -155,7 +156,7 @@ def layout_frames(picture: FramesPicture, chart_id: str = "frames") -> FramesCha
     ncols = max(w1 - w0, 1)
     nframes = frame_count(picture)
     col = min(MAX_COL, max(MIN_COL, (MAX_WIDTH - LEFT - RIGHT) / ncols))
-    width = round(LEFT + ncols * col + RIGHT, 2)
+    width = round(max(LEFT + ncols * col + RIGHT, MIN_WIDTH), 2)
 
     def x_of(i: int) -> float:
         return round(LEFT + (i - w0) * col, 2)
@@ -175,7 +176,7 @@ def layout_frames(picture: FramesPicture, chart_id: str = "frames") -> FramesCha
 
     lanes: list[FrameLane] = []
     used_outcomes: set[FrameOutcome] = set()
-    any_write_back = False
+    any_write_back = any_dirty = False
     for title, columns in (("Reference (expected)", picture.expected), ("Yours", picture.actual)):
         title_y = y + 15
         y += LANE_TITLE
@@ -204,13 +205,16 @@ def layout_frames(picture: FramesPicture, chart_id: str = "frames") -> FramesCha
                 used = c.frame == f
                 if page is None and not used:
                     continue
+                text = page or ""
+                if used and c.dirty:
+                    text, any_dirty = text + "d", True
                 cells.append(
                     Cell(
                         x + CELL_PAD,
                         y + f * ROW + CELL_PAD,
                         col - 2 * CELL_PAD,
                         ROW - 2 * CELL_PAD,
-                        page or "",
+                        text,
                         fill if used else IDLE_FILL,
                         text_fill if used else "#222222",
                         "used" if used else "resident",
@@ -272,7 +276,7 @@ def layout_frames(picture: FramesPicture, chart_id: str = "frames") -> FramesCha
             label_y=TOP + 12,
             anchor=anchor,
         )
-    legend, y = _legend(used_outcomes, any_write_back, marker is not None, y, width)
+    legend, y = _legend(used_outcomes, any_write_back, any_dirty, marker is not None, y, width)
     return FramesChart(
         id=chart_id,
         width=width,
@@ -292,12 +296,14 @@ def layout_frames(picture: FramesPicture, chart_id: str = "frames") -> FramesCha
 
 
 def _legend(
-    outcomes: set[FrameOutcome], write_back: bool, mark: bool, y: float, width: float
+    outcomes: set[FrameOutcome], write_back: bool, dirty: bool, mark: bool, y: float, width: float
 ) -> tuple[tuple[LegendEntry, ...], float]:
     entries: list[tuple[Literal["swatch", "mark", "note"], str, str, str, str, float]] = []
     for key, (fill, text_fill, letter, label) in OUTCOMES.items():
         if key in outcomes:
             entries.append(("swatch", fill, letter, text_fill, label, 22 + 7.0 * len(label)))
+    if dirty:
+        entries.append(("note", "", "5d", "#000000", "page 5, dirty after the access", 220))
     if write_back:
         entries.append(("note", "", "5*", "#000000", "evicted dirty page, written back", 230))
     if mark:
@@ -348,7 +354,9 @@ def _text_lane(columns: list[FrameColumn], nframes: int, w0: int, w1: int, width
                 continue
             page = c.cells[f] if f < len(c.cells) else None
             text = page if page is not None else "."
-            row.append(f"[{text}]" if c.frame == f else text)
+            if c.frame == f:
+                text = f"[{text}{'d' if c.dirty else ''}]"
+            row.append(text)
         lines.append(_row(f"  frame {f}", row, width))
     lines.append(
         _row(
@@ -383,7 +391,7 @@ def text_frames(picture: FramesPicture) -> tuple[str, ...]:
     labels = [*picture.accesses[w0:w1]]
     for cols in (picture.expected, picture.actual or []):
         for c in cols[w0:w1]:
-            labels += [p for p in c.cells if p is not None]
+            labels += [p + "d" for p in c.cells if p is not None]
             if c.evicted:
                 labels.append(c.evicted + "*")
     width = max([len(x) for x in labels] + [len(str(w1 - 1))]) + 3  # room for "[" and "]"
@@ -403,7 +411,10 @@ def text_frames(picture: FramesPicture) -> tuple[str, ...]:
         lines.append(" " * pos + f"^ first difference (access {picture.mark})")
     present = {c.outcome for c in [*picture.expected, *(picture.actual or [])]}
     keys = ", ".join(f"{v[2]} {v[3]}" for k, v in OUTCOMES.items() if k in present)
-    lines.append(f"[x]: the frame the access used. {keys}; 5* = page 5 evicted and written back.")
+    lines.append(
+        f"[x]: the frame the access used ([5d]: page 5, dirty after it). {keys}; "
+        "5* = page 5 evicted and written back."
+    )
     if (w0, w1) != (0, len(picture.accesses)):
         lines.append(f"(only accesses {w0}–{w1 - 1} of {len(picture.accesses)} are shown)")
     return tuple(lines)
