@@ -61,7 +61,7 @@ def _phase(draw: st.DrawFn, processes: int) -> Data:
     ph: Data = {"kind": kind, "pid": draw(st.integers(0, processes - 1)) if processes > 1 else 0}
     ph["base"] = draw(st.integers(0, 8))
     if kind == "loop":
-        ph["size"], ph["repeat"] = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        ph["size"], ph["repeat"] = draw(st.integers(1, 6)), draw(st.integers(1, 4))
     elif kind == "scan":
         ph["length"] = draw(st.integers(1, 12))
     elif kind == "working_set":
@@ -164,7 +164,9 @@ victim_lists = st.lists(st.integers(0, 7), min_size=1, max_size=6)
 @st.composite
 def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
     """A few TLB operations with locality: a loop, a hot page among a scan, or one raw op."""
-    kind = draw(st.sampled_from(("hot", "loop", "hot", "invalidate", "flush", "lookup", "insert")))
+    kind = draw(
+        st.sampled_from(("hot", "loop", "hot", "hot", "invalidate", "flush", "lookup", "insert"))
+    )
     asid = draw(st.integers(0, 1))
 
     def access(vpn: int) -> list[Any]:
@@ -198,9 +200,10 @@ def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
 @st.composite
 def tlb_scripts(draw: st.DrawFn) -> Data:
     """A TLB size and a list of operations, made of phases (shrinking deletes whole phases)."""
+    entries = draw(st.integers(1, 4))
     phases = draw(st.lists(_tlb_phase(), min_size=1, max_size=5))
     ops = [op for ph in phases for op in ph]
-    return {"entries": draw(st.integers(1, 4)), "ops": ops}
+    return {"entries": entries, "ops": ops}
 
 
 def with_config(data: Data, **changes: Any) -> Data:
