@@ -2,7 +2,7 @@
 
 Every sample's NOTES.md says which tests it must lose ("Must lose: a, b (tag x only)");
 these tests hold the samples to exactly that. To stay fast, the tests of the sample's
-tags run with 20 examples and a short shrinking budget, the others with 3 examples (they
+tags run with 30 examples and a short shrinking budget, the others with 3 examples (they
 are the reference's code), and one test checks a fully shrunk counterexample.
 """
 
@@ -24,7 +24,7 @@ from grader.report.view import build_view, prepare_test
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assignments" / "memory" / "samples"
-EXAMPLES = 20
+EXAMPLES = 30
 BUDGET_S = 0.5  # per test: the smallest failure found by then is reported
 
 

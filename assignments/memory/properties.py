@@ -14,6 +14,7 @@ process, so that shrinking deletes whole phases and then shortens them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -48,30 +49,52 @@ NEVER = 1 << 62
 # ----------------------------------------------------------------------------- inputs
 
 PAGE_SIZES = (16, 32, 64, 256, 1024, 4096)
-KINDS = ("loop", "working_set", "scan", "random", "stray")
+KINDS = ("loop", "hot", "working_set", "scan", "random", "stray")
 
 
 WRITES = ("none", "all", "odd", "even", "third")
 
 
+# Strategy objects are built once: Hypothesis spends real time on each new one it meets,
+# and composites below draw from them thousands of times.
+@functools.cache
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+@functools.cache
+def _one_of(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(values)
+
+
+@functools.cache
+def _int_lists(hi: int, max_size: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(0, hi), min_size=1, max_size=max_size)
+
+
 @st.composite
 def _phase(draw: st.DrawFn, processes: int) -> Data:
     """One phase of a program; only the fields its kind needs are drawn (cheap to shrink)."""
-    kind = draw(st.sampled_from(KINDS))
-    ph: Data = {"kind": kind, "pid": draw(st.integers(0, processes - 1)) if processes > 1 else 0}
-    ph["base"] = draw(st.integers(0, 8))
+    kind = draw(_one_of(KINDS))
+    ph: Data = {"kind": kind, "pid": draw(_ints(0, processes - 1)) if processes > 1 else 0}
+    ph["base"] = draw(_ints(0, 8))
     if kind == "loop":
-        ph["size"], ph["repeat"] = draw(st.integers(1, 6)), draw(st.integers(1, 4))
-    elif kind == "scan":
-        ph["length"] = draw(st.integers(1, 12))
+        ph["size"], ph["repeat"] = draw(_ints(1, 6)), draw(_ints(1, 4))
+    elif kind in ("scan", "hot"):
+        ph["length"] = draw(_ints(1, 12))
     elif kind == "working_set":
-        ph["size"] = draw(st.integers(1, 4))
-        ph["picks"] = draw(st.lists(st.integers(0, 3), min_size=1, max_size=8))
+        ph["size"] = draw(_ints(1, 4))
+        ph["picks"] = draw(_int_lists(3, 8))
     elif kind == "random":
-        ph["picks"] = draw(st.lists(st.integers(0, 8), min_size=1, max_size=6))
-    ph["offset"] = draw(st.integers(0, 4095))
-    ph["writes"] = draw(st.sampled_from(WRITES))
+        ph["picks"] = draw(_int_lists(8, 6))
+    ph["offset"] = draw(_ints(0, 4095))
+    ph["writes"] = draw(_one_of(WRITES))
     return ph
+
+
+@functools.cache
+def _phase_lists(processes: int, max_phases: int) -> st.SearchStrategy[list[Data]]:
+    return st.lists(_phase(processes), min_size=1, max_size=max_phases)
 
 
 def _valid_pages(valid: list[list[int]]) -> list[int]:
@@ -91,6 +114,10 @@ def expand(phases: list[Data], procs: list[list[Any]], page_size: int, vpns: int
             touched = [pages[(b + k % ph["size"]) % n] for k in ph["picks"]]
         elif kind == "scan":  # one sequential pass (wrapping around the valid pages)
             touched = [pages[(b + j) % n] for j in range(ph["length"])]
+        elif kind == "hot":  # an accumulator used between every element of a streamed array
+            touched = []
+            for j in range(ph["length"]):
+                touched += [pages[b % n], pages[(b + 1 + j) % n]]
         elif kind == "random":
             touched = [pages[k % n] for k in ph["picks"]]
         else:  # a stray pointer: any page of the address space, perhaps not a valid one
@@ -108,24 +135,24 @@ def expand(phases: list[Data], procs: list[list[Any]], page_size: int, vpns: int
 def workloads(
     draw: st.DrawFn,
     processes: tuple[int, int] = (1, 2),
-    frames: tuple[int, int] = (1, 5),
+    frames: tuple[int, int] = (1, 4),
     max_phases: int = 6,
     page_sizes: tuple[int, ...] = PAGE_SIZES,
     asids: bool | None = None,
     min_switches: int = 0,
 ) -> Data:
     """A workload as data (Workload.to_data's shape), with locality, phases and switches."""
-    page_size = draw(st.sampled_from(page_sizes))
-    vpn_bits = draw(st.integers(4, 6))
+    page_size = draw(_one_of(page_sizes))
+    vpn_bits = draw(_ints(4, 6))
     vpns = 1 << vpn_bits
-    nproc = draw(st.integers(*processes))
+    nproc = draw(_ints(*processes))
     procs: list[list[Any]] = []
     for pid in range(nproc):
-        low = draw(st.integers(1, 6))  # code and data at the bottom
-        stack = draw(st.integers(0, 3))  # the stack at the top, a hole in between
+        low = draw(_ints(2, 8))  # code and data at the bottom
+        stack = draw(_ints(0, 3))  # the stack at the top, a hole in between
         valid = [[0, low]] + ([[vpns - stack, vpns]] if stack else [])
         procs.append([pid, valid])
-    phases = draw(st.lists(_phase(nproc), min_size=1, max_size=max_phases))
+    phases = draw(_phase_lists(nproc, max_phases))
     accesses = expand(phases, procs, page_size, vpns)
     switches = sum(1 for a, b in itertools.pairwise(accesses) if a[0] != b[0])
     if switches < min_switches:
@@ -139,9 +166,9 @@ def workloads(
         "config": {
             "page_size": page_size,
             "address_bits": page_size.bit_length() - 1 + vpn_bits,
-            "frames": draw(st.integers(*frames)),
-            "tlb_entries": draw(st.integers(1, 4)),
-            "asids": draw(st.booleans()) if asids is None else asids,
+            "frames": draw(_ints(*frames)),
+            "tlb_entries": draw(_ints(1, 4)),
+            "asids": draw(_one_of((False, True))) if asids is None else asids,
         },
         "processes": procs,
         "accesses": accesses,
@@ -164,19 +191,17 @@ victim_lists = st.lists(st.integers(0, 7), min_size=1, max_size=6)
 @st.composite
 def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
     """A few TLB operations with locality: a loop, a hot page among a scan, or one raw op."""
-    kind = draw(
-        st.sampled_from(("hot", "loop", "hot", "hot", "invalidate", "flush", "lookup", "insert"))
-    )
-    asid = draw(st.integers(0, 1))
+    kind = draw(_one_of(("hot", "loop", "hot", "hot", "invalidate", "flush", "lookup", "insert")))
+    asid = draw(_ints(0, 1))
 
     def access(vpn: int) -> list[Any]:
         return ["access", asid, vpn, (3 * vpn + asid) % 8]
 
     if kind == "hot":  # a page used all the time, among a sequential scan of others
         hot, base, length = (
-            draw(st.integers(0, 7)),
-            draw(st.integers(0, 7)),
-            draw(st.integers(1, 6)),
+            draw(_ints(0, 7)),
+            draw(_ints(0, 7)),
+            draw(_ints(1, 6)),
         )
         ops = []
         for j in range(length):
@@ -184,24 +209,27 @@ def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
         return ops
     if kind == "loop":
         base, size, repeat = (
-            draw(st.integers(0, 7)),
-            draw(st.integers(1, 5)),
-            draw(st.integers(1, 3)),
+            draw(_ints(0, 7)),
+            draw(_ints(1, 5)),
+            draw(_ints(1, 3)),
         )
         return [access((base + j) % 8) for j in range(size)] * repeat
     if kind == "flush":
         return [["flush"]]
-    vpn = draw(st.integers(0, 7))
+    vpn = draw(_ints(0, 7))
     if kind == "insert":
-        return [["insert", asid, vpn, draw(st.integers(0, 7))]]
+        return [["insert", asid, vpn, draw(_ints(0, 7))]]
     return [[kind, asid, vpn]]
+
+
+_TLB_PHASES = st.lists(_tlb_phase(), min_size=1, max_size=5)
 
 
 @st.composite
 def tlb_scripts(draw: st.DrawFn) -> Data:
     """A TLB size and a list of operations, made of phases (shrinking deletes whole phases)."""
-    entries = draw(st.integers(1, 4))
-    phases = draw(st.lists(_tlb_phase(), min_size=1, max_size=5))
+    entries = draw(_ints(1, 4))
+    phases = draw(_TLB_PHASES)
     ops = [op for ph in phases for op in ph]
     return {"entries": entries, "ops": ops}
 
