@@ -140,7 +140,7 @@ class Workload:
     def pages(self) -> list[PageId]:
         """The page of every access, in trace order: what ``OPT(future=...)`` is given."""
         shift = self.config.offset_bits
-        return [PageId(a.pid, a.address >> shift) for a in self.accesses]
+        return list(map(PageId._make, ((a.pid, a.address >> shift) for a in self.accesses)))
 
     def to_data(self) -> dict[str, Any]:
         c = self.config
@@ -354,9 +354,23 @@ class Run:
         return Run(**cols, tlb_hits=counters[0], tlb_misses=counters[1])
 
 
-def new_columns() -> dict[str, array[int]]:
-    """Empty columns for a Run, filled by the simulator."""
-    return {name: array("q") for name in _COLUMNS}
+_DEFAULTS = {
+    "tlb": -1,
+    "kind": 0,
+    "frame": -1,
+    "victim_pid": -1,
+    "victim_vpn": -1,
+    "write_back": 0,
+    "address": -1,
+    "bits": 0,
+}
+
+
+def new_columns(n: int) -> dict[str, array[int]]:
+    """The columns of a Run of ``n`` accesses, each holding its default value (no TLB,
+    translated, no frame, no victim, no write-back, no address, no bits); the simulator
+    writes only what differs."""
+    return {name: array("q", [_DEFAULTS[name]]) * n for name in _COLUMNS}
 
 
 def page_label(page: PageId | Sequence[int], single_process: bool) -> str:

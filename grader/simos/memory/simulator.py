@@ -54,7 +54,7 @@ class _System:
         self.next_free = 0
         self.policy = policy
         self.mmu = mmu
-        self.cols = new_columns()
+        self.cols = new_columns(len(workload.accesses))
         # The access being served (the MMU's trap needs it).
         self.now = -1
         self.pid = -1
@@ -141,9 +141,8 @@ class _System:
 
     def run_without_mmu(self) -> None:
         c = self.cols
-        tlb, kind, frame_c = c["tlb"].append, c["kind"].append, c["frame"].append
-        vpid, vvpn, wb = c["victim_pid"].append, c["victim_vpn"].append, c["write_back"].append
-        addr, bits = c["address"].append, c["bits"].append
+        kind, frame_c, address_c, bits_c = c["kind"], c["frame"], c["address"], c["bits"]
+        vpid, vvpn, wb = c["victim_pid"], c["victim_vpn"], c["write_back"]
         shift, mask, size = self.shift, self.mask, self.page_size
         tables = self.tables
         hit = self.policy.hit
@@ -151,15 +150,8 @@ class _System:
             vpn = address >> shift
             table = tables[pid]
             pte = table._entries.get(vpn) or table.get(vpn)
-            tlb(-1)
             if pte is None:
-                kind(SEGFAULT)
-                frame_c(-1)
-                vpid(-1)
-                vvpn(-1)
-                wb(0)
-                addr(-1)
-                bits(0)
+                kind[now] = SEGFAULT
                 continue
             if pte._present:
                 f: int = pte._frame  # type: ignore[assignment]
@@ -167,24 +159,21 @@ class _System:
                 if write:
                     pte.dirty = True
                 hit(f, pte.page, now)
-                kind(TRANSLATED)
-                vpid(-1)
-                vvpn(-1)
-                wb(0)
             else:
                 self.now = now
                 f = self.load(pte)
                 pte.referenced = True
                 if write:
                     pte.dirty = True
-                kind(FAULTED)
+                kind[now] = FAULTED
                 v = self.victim
-                vpid(-1 if v is None else v.pid)
-                vvpn(-1 if v is None else v.vpn)
-                wb(1 if self.write_back else 0)
-            frame_c(f)
-            addr(f * size + (address & mask))
-            bits(_bits(pte))
+                if v is not None:
+                    vpid[now], vvpn[now] = v
+                    if self.write_back:
+                        wb[now] = 1
+            frame_c[now] = f
+            address_c[now] = f * size + (address & mask)
+            bits_c[now] = REFERENCED_BIT | DIRTY_BIT if pte.dirty else REFERENCED_BIT
 
     def run_with_mmu(self, mmu: BaseMMU) -> None:
         c = self.cols
@@ -207,17 +196,8 @@ class _System:
                         f"process {pid}, which is a valid page; only the operating system "
                         "decides that (call self.page_fault)"
                     ) from None
-                for name, value in (
-                    ("tlb", 0),
-                    ("kind", SEGFAULT),
-                    ("frame", -1),
-                    ("victim_pid", -1),
-                    ("victim_vpn", -1),
-                    ("write_back", 0),
-                    ("address", -1),
-                    ("bits", 0),
-                ):
-                    c[name].append(value)
+                c["tlb"][now] = 0
+                c["kind"][now] = SEGFAULT
                 continue
             if self.segv:
                 raise PagingError(
@@ -230,14 +210,14 @@ class _System:
             if not self.faulted and frame is not None and pte is not None:
                 self.policy.hit(frame, pte.page, now)
             v = self.victim
-            c["tlb"].append(1 if tlb_hit else 0)
-            c["kind"].append(FAULTED if self.faulted else TRANSLATED)
-            c["frame"].append(-1 if frame is None else frame)
-            c["victim_pid"].append(-1 if v is None else v.pid)
-            c["victim_vpn"].append(-1 if v is None else v.vpn)
-            c["write_back"].append(1 if self.write_back else 0)
-            c["address"].append(physical)
-            c["bits"].append(_bits(pte))
+            c["tlb"][now] = 1 if tlb_hit else 0
+            c["kind"][now] = FAULTED if self.faulted else TRANSLATED
+            c["frame"][now] = -1 if frame is None else frame
+            if v is not None:
+                c["victim_pid"][now], c["victim_vpn"][now] = v
+            c["write_back"][now] = 1 if self.write_back else 0
+            c["address"][now] = physical
+            c["bits"][now] = _bits(pte)
         self.now = self.address = -1
 
 
