@@ -88,7 +88,13 @@ def test_reference_full_marks() -> None:
 
 
 def test_template_scores_zero() -> None:
-    some = ["fifo-reference", "opt-rule", "tlb-reference", "translate-reference", "asid-beats-flush"]
+    some = [
+        "fifo-reference",
+        "opt-rule",
+        "tlb-reference",
+        "translate-reference",
+        "asid-beats-flush",
+    ]
     report = grade(assignment(), ROOT / "student_template" / "memory", max_examples=3, only=some)
     assert report.score == 0 and len(report.tests) == len(some)
     assert {t.outcome for t in report.tests} == {"error"}
