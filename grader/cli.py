@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("platform", choices=["gradescope", "prairielearn"])
     e.add_argument("assignment")
     e.add_argument("-o", "--output", type=Path, required=True, help="the zip to write")
+    e.add_argument(
+        "--max-examples", type=int, default=None, help="examples per property on the platform"
+    )
 
     k = sub.add_parser(
         "kit", help="the student kit: template, handout, public tests", parents=[common]
@@ -202,9 +205,9 @@ def _batch(assignment: Assignment, args: argparse.Namespace) -> int:
 
 def _export(assignment: Assignment, args: argparse.Namespace) -> int:
     if args.platform == "gradescope":
-        target = build_autograder(assignment, args.output)
+        target = build_autograder(assignment, args.output, max_examples=args.max_examples)
     else:
-        target = build_course_files(assignment, args.output)
+        target = build_course_files(assignment, args.output, max_examples=args.max_examples)
     print(f"Wrote {target}")
     return EXIT_OK
 

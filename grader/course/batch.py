@@ -46,8 +46,8 @@ from ..engine.assignment import Assignment
 from ..engine.errors import ConfigError
 from ..engine.grade import failed_report
 from ..engine.results import GradeReport
+from ..report.class_summary import StudentRow, build_summary, render_summary
 from ..report.gradebook import GradebookRow, to_csv
-from ..report.summary import StudentRow, build_summary, render_summary
 from ..report.write import write_atomic, write_failure_results
 from .progress import Progress
 

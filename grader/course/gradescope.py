@@ -119,8 +119,45 @@ def bundle_layout(assignment: Assignment) -> tuple[str, str]:
     return assignment_arc, ref_arc.replace(os.sep, "/")
 
 
-def build_autograder(assignment: Assignment, target: Path) -> Path:
-    """Write Gradescope's autograder zip for ``assignment`` to ``target``."""
+def bundle_config(assignment: Assignment, assignment_arc: str, max_examples: int | None) -> str:
+    """osgrade/config.json: what was bundled, and the grading options the runner applies."""
+    return (
+        json.dumps(
+            {
+                "osgrade_version": __version__,
+                "assignment": assignment.name,
+                "assignment_version": assignment.spec.version,
+                "assignment_dir": assignment_arc,
+                "max_examples": max_examples,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def read_config(assignment_dir: Path) -> dict[str, Any]:
+    """The bundle's config.json (two folders above the assignment), or {}."""
+    try:
+        data = json.loads((assignment_dir.parent.parent / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def configured_max_examples(assignment_dir: Path) -> int | None:
+    value = read_config(assignment_dir).get("max_examples")
+    return value if type(value) is int and value > 0 else None
+
+
+def build_autograder(
+    assignment: Assignment, target: Path, *, max_examples: int | None = None
+) -> Path:
+    """Write Gradescope's autograder zip for ``assignment`` to ``target``.
+
+    ``max_examples`` (per property) is baked into the bundle's config.json: fewer examples
+    keep grading inside the platform's time limit, at the cost of weaker tests.
+    """
     assignment_arc, ref_arc = bundle_layout(assignment)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="osgrade-gs-") as tmp:
@@ -132,17 +169,7 @@ def build_autograder(assignment: Assignment, target: Path) -> Path:
             _add_tree(zf, assignment.directory, f"osgrade/{assignment_arc}")
             _add_tree(zf, assignment.reference_dir, f"osgrade/{ref_arc}")
             zf.writestr(
-                "osgrade/config.json",
-                json.dumps(
-                    {
-                        "osgrade_version": __version__,
-                        "assignment": assignment.name,
-                        "assignment_version": assignment.spec.version,
-                        "assignment_dir": assignment_arc,
-                    },
-                    indent=2,
-                )
-                + "\n",
+                "osgrade/config.json", bundle_config(assignment, assignment_arc, max_examples)
             )
     return target
 
@@ -195,7 +222,9 @@ def run(root: Path, assignment_dir: Path) -> int:
     assignment: Assignment | None = None
     try:
         assignment = load_assignment_file(assignment_dir / "assignment.toml")
-        report = grade(assignment, root / "submission")
+        report = grade(
+            assignment, root / "submission", max_examples=configured_max_examples(assignment_dir)
+        )
         data = to_gradescope(report)
         status = 0 if report.grader_error is None else 1
     except SubmissionError as exc:  # unreadable submission: say so to the student

@@ -32,7 +32,7 @@ from ..engine.assignment import Assignment, load_assignment_file
 from ..engine.grade import failed_report, grade
 from ..report.prairielearn import not_gradable, to_prairielearn
 from ..report.write import write_atomic
-from .gradescope import _add_tree, _script, bundle_layout
+from .gradescope import _add_tree, _script, bundle_config, bundle_layout, configured_max_examples
 from .wheel import build_wheel
 
 ROOT_ENV = "OSGRADE_PL_ROOT"
@@ -102,7 +102,10 @@ def run(root: Path, assignment_dir: Path) -> int:
         if problems:
             data: dict[str, Any] = not_gradable(problems)
         else:
-            data = to_prairielearn(grade(assignment, root / "student"))
+            report = grade(
+                assignment, root / "student", max_examples=configured_max_examples(assignment_dir)
+            )
+            data = to_prairielearn(report)
     except Exception as exc:
         report = failed_report(assignment, root / "student", exc, "grade")
         data = to_prairielearn(report)
@@ -115,7 +118,9 @@ def run(root: Path, assignment_dir: Path) -> int:
     return status
 
 
-def build_course_files(assignment: Assignment, target: Path) -> Path:
+def build_course_files(
+    assignment: Assignment, target: Path, *, max_examples: int | None = None
+) -> Path:
     """The zip of course files described in the module docstring."""
     assignment_arc, ref_arc = bundle_layout(assignment)
     base = "serverFilesCourse/osgrade"
@@ -135,6 +140,9 @@ def build_course_files(assignment: Assignment, target: Path) -> Path:
             zf.write(wheel, f"{base}/wheels/{wheel.name}")
             _add_tree(zf, assignment.directory, f"{base}/{assignment_arc}")
             _add_tree(zf, assignment.reference_dir, f"{base}/{ref_arc}")
+            zf.writestr(
+                f"{base}/config.json", bundle_config(assignment, assignment_arc, max_examples)
+            )
             zf.writestr("Dockerfile", DOCKERFILE)
             zf.writestr(
                 f"questions/{assignment.name}/info.json.example",

@@ -157,7 +157,8 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
             inner = first_difference(expected[key], actual[key], f"{path}.{key}".lstrip("."))
             if inner:
                 return inner
-    if isinstance(expected, list) and isinstance(actual, list):
+    flat = isinstance(expected, list) and not any(isinstance(x, (list, dict)) for x in expected)
+    if isinstance(expected, list) and isinstance(actual, list) and not flat:
         for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
             inner = first_difference(e, a, f"{path}[{i}]")
             if inner:
