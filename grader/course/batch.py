@@ -11,8 +11,9 @@ the layouts that platforms export:
   back to the file name (Canvas's ``-1`` suffix for resubmissions is removed);
 - a Moodle "Download all submissions" folder: ``<Full Name>_<id>_assignsubmission_file_/``.
 
-Each submission is graded by its own ``osgrade grade`` process (so one that crashes or
-hangs the grader cannot stop the others), N at a time, each under a wall-clock cap. A
+Submissions are graded N at a time by a pool of processes, each running ``osgrade grade``
+for one submission at a time under a wall-clock cap: a process that dies (the grader
+crashed) or overruns the cap (it is killed) is replaced, and the others go on. A
 submission is keyed by a hash of its content and of the assignment (its files, the
 reference, the options, osgrade's version): one already graded with the same key is
 skipped unless ``force``. Outputs: ``DIR/students/<student>/`` (the usual report files),
@@ -21,21 +22,21 @@ skipped unless ``force``. Outputs: ``DIR/students/<student>/`` (the usual report
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.connection as mp_connection
 import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -258,55 +259,88 @@ def _read_report(folder: Path) -> GradeReport | None:
         return None
 
 
-def _command(assignment: Assignment, source: Source, out: Path, options: BatchOptions) -> list[str]:
-    cmd = [sys.executable, "-m", "grader", "grade", str(assignment.directory), str(source.path)]
-    cmd += ["--out", str(out)]
+def _cli_args(
+    assignment: Assignment, source: Source, out: Path, options: BatchOptions
+) -> list[str]:
+    args = ["grade", str(assignment.directory), str(source.path), "--out", str(out)]
     if options.seed is not None:
-        cmd += ["--seed", str(options.seed)]
+        args += ["--seed", str(options.seed)]
     if options.max_examples is not None:
-        cmd += ["--max-examples", str(options.max_examples)]
+        args += ["--max-examples", str(options.max_examples)]
     for test in options.only or []:
-        cmd += ["--test", test]
-    return cmd
+        args += ["--test", test]
+    return args
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+def _serve(conn: Connection) -> None:
+    """A pool process: run `osgrade grade` for each task received, reply with its exit code."""
+    from ..cli import main  # imported here: the CLI imports this module
 
-
-def grade_one(
-    assignment: Assignment, source: Source, out: Path, key: str, options: BatchOptions
-) -> BatchEntry:
-    """Grade ``source`` in its own process under the wall-clock cap; never raises for it."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    started = time.monotonic()
-    env = {**os.environ, **options.extra_env}
-    with open(out / "grade.log", "wb") as log:
-        proc = subprocess.Popen(
-            _command(assignment, source, out, options),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
+    while True:
         try:
-            code: int | None = proc.wait(timeout=options.timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            code = None
-    duration = round(time.monotonic() - started, 3)
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        args, log_path = task
+        with (
+            open(log_path, "w", encoding="utf-8") as log,
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+        ):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 2
+            except Exception as exc:  # reported; the loop goes on
+                print(f"osgrade batch: grading raised {type(exc).__name__}: {exc}")
+                code = 1
+        conn.send(code)
+
+
+class _Slot:
+    """One process of the pool; replaced when it dies or overruns its cap."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: tuple[Source, str, float] | None = None  # source, key, deadline
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid or 0, signal.SIGKILL)
+        self.proc.join()
+        self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.kill()
+
+
+def _entry(
+    assignment: Assignment,
+    source: Source,
+    out: Path,
+    key: str,
+    code: int | None,
+    duration: float,
+    options: BatchOptions,
+) -> BatchEntry:
+    """The batch entry of one finished (or stopped) grading; writes the failure files."""
     base = {
         "label": source.label,
         "folder": out.name,
         "source": str(source.path),
         "key": key,
         "max_score": assignment.max_score,
-        "duration_s": duration,
+        "duration_s": round(duration, 3),
         "student_id": source.student_id,
         "sis_id": source.sis_id,
         "email": source.email,
@@ -331,6 +365,78 @@ def grade_one(
         write_failure_results(out, f"{entry.status}: {entry.note}", assignment=assignment.name)
     write_atomic(out / STATE_FILE, entry.model_dump_json(indent=2) + "\n")
     return entry
+
+
+def grade_all(
+    assignment: Assignment,
+    todo: list[tuple[Source, str]],
+    students_dir: Path,
+    options: BatchOptions,
+    on_done: Callable[[BatchEntry], None],
+) -> None:
+    """Grade ``todo`` on a pool of ``options.jobs`` processes, each task under the cap.
+
+    A task whose process dies (a grader crash) or overruns the cap (the process is killed)
+    gets its entry, and the slot gets a fresh process: the other tasks go on.
+    """
+    queue = list(reversed(todo))
+    slots = [_Slot() for _ in range(min(max(1, options.jobs), len(todo)))]
+    started: dict[int, float] = {}
+    try:
+        while queue or any(s.task for s in slots):
+            for i, slot in enumerate(slots):
+                if slot.task is None and queue:
+                    source, key = queue.pop()
+                    out = students_dir / source.folder
+                    if out.exists():
+                        shutil.rmtree(out)
+                    out.mkdir(parents=True)
+                    slot.conn.send(
+                        (_cli_args(assignment, source, out, options), str(out / "grade.log"))
+                    )
+                    started[i] = time.monotonic()
+                    slot.task = (source, key, started[i] + options.timeout_s)
+            busy = [s for s in slots if s.task]
+            nearest = min(s.task[2] for s in busy if s.task)
+            ready = mp_connection.wait(
+                [s.conn for s in busy], timeout=max(0.0, nearest - time.monotonic())
+            )
+            for i, slot in enumerate(slots):
+                if slot.task is None:
+                    continue
+                source, key, deadline = slot.task
+                code: int | None
+                if slot.conn in ready:
+                    try:
+                        code = slot.conn.recv()
+                    except (EOFError, OSError):
+                        slot.proc.join()
+                        code = slot.proc.exitcode if slot.proc.exitcode is not None else -1
+                        code = code if code >= 0 else 128 - code
+                        slot.kill()
+                        slots[i] = _Slot()
+                elif time.monotonic() >= deadline:
+                    slot.kill()
+                    slots[i] = _Slot()
+                    code = None
+                else:
+                    continue
+                duration = time.monotonic() - started[i]
+                slot.task = None
+                on_done(
+                    _entry(
+                        assignment,
+                        source,
+                        students_dir / source.folder,
+                        key,
+                        code,
+                        duration,
+                        options,
+                    )
+                )
+    finally:
+        for slot in slots:
+            slot.stop()
 
 
 @contextlib.contextmanager
@@ -364,17 +470,15 @@ def run_batch(
                     progress.advance(f"{s.label} (already graded)", worked=False)
             else:
                 todo.append((s, key))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            futures = {
-                pool.submit(grade_one, assignment, s, students_dir / s.folder, key, options): s
-                for s, key in todo
-            }
-            for fut in concurrent.futures.as_completed(futures):
-                entry = fut.result()
-                entries[entry.folder] = entry
-                if progress:
-                    score = "" if entry.score is None else f" {entry.score:g}/{entry.max_score:g}"
-                    progress.advance(f"{entry.label}: {entry.status}{score}")
+
+        def done(entry: BatchEntry) -> None:
+            entries[entry.folder] = entry
+            if progress:
+                score = "" if entry.score is None else f" {entry.score:g}/{entry.max_score:g}"
+                progress.advance(f"{entry.label}: {entry.status}{score}")
+
+        if todo:
+            grade_all(assignment, todo, students_dir, options, done)
     ordered = [entries[s.folder] for s in sources]
     record = BatchRecord(
         osgrade_version=__version__,
