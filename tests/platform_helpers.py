@@ -92,7 +92,7 @@ def clamp_is_idempotent(ctx: Context, x: int) -> None:
         raise Failure(f"clamp(clamp({x})) != clamp({x})")
 '''
 
-TINY_TOML = '''
+TINY_TOML = """
 name = "tiny"
 title = "Tiny: clamp"
 version = "1"
@@ -126,7 +126,7 @@ id = "clamp-idempotent"
 name = "clamp: clamping twice changes nothing"
 property = "clamp_is_idempotent"
 points = 1
-'''
+"""
 
 TINY_REFERENCE = '''
 def clamp(x, lo, hi):

@@ -137,7 +137,8 @@ def _sites_of(node: ast.AST, scope: str) -> Iterator[_Site]:
     elif isinstance(node, ast.Constant) and type(node.value) is bool:
         yield site("constant", lambda n: ast.Constant(not n.value))
     elif isinstance(node, (ast.If, ast.While)):
-        yield site("negate", lambda n: _copy_with(n, test=ast.UnaryOp(ast.Not(), n.test)))
+        # Only the condition is replaced, so the diff shows one changed expression.
+        yield _Site(node.test, scope, "negate", _negated)
         if isinstance(node, ast.If) and node.orelse:
             yield site("swap-branches", lambda n: _copy_with(n, body=n.orelse, orelse=n.body))
     elif isinstance(node, ast.IfExp):
@@ -151,6 +152,10 @@ def _sites_of(node: ast.AST, scope: str) -> Iterator[_Site]:
     ):
         for i in range(len(node.elts) - 1):
             yield site("tie-break", functools.partial(_swap_items, index=i))
+
+
+def _negated(n: Any) -> ast.AST:
+    return ast.UnaryOp(ast.Not(), copy.deepcopy(n))
 
 
 def _with_op(n: Any, *, index: int, op: type[ast.cmpop]) -> ast.AST:
