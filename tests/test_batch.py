@@ -10,6 +10,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
 from platform_helpers import ROOT, SAMPLES, make_tiny
 
 from grader.cli import main
@@ -176,3 +177,23 @@ def test_a_crashing_or_hanging_grader_stops_only_its_submission(tmp_path: Path) 
     assert main([*args, "--no-progress", "--force"]) == 0
     forced = json.loads((out / "batch.json").read_text())["entries"]
     assert {e["label"]: e["status"] for e in forced} == {"good": "graded", "bad": "graded"}
+
+
+def test_progress_bar_estimates_the_time_left() -> None:
+    import io
+
+    from grader.course.progress import Progress
+
+    stream = io.StringIO()
+    bar = Progress(20, stream=stream, label="grading ")
+    bar.advance("a (already graded)", worked=False)  # skipped items do not count in the ETA
+    assert bar.eta(19) is None and "ETA --" in stream.getvalue()
+    bar.started -= 10.0  # as if the first real item took 10 s
+    bar.advance("b: graded 8/16")
+    assert bar.eta(18) == pytest.approx(180.0, rel=0.05)
+    assert any(f"ETA {t}" in bar.line() for t in ("3m00s", "2m59s", "3m01s"))
+    for _ in range(18):
+        bar.advance("c")
+    lines = stream.getvalue().splitlines()
+    assert lines[-1].startswith("grading [########################] 20/20 100% took ")
+    assert len(lines) <= 12  # not a tty: about one line per tenth of the way

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from platform_helpers import make_tiny
+from platform_helpers import assignment_names, make_tiny
 
 from grader.cli import main
 from grader.course.mutation import analyse, mutants, spread
@@ -124,8 +124,11 @@ def test_analysis_of_a_tiny_assignment_end_to_end(tmp_path: Path) -> None:
     assert again.kill_rate >= result.kill_rate
 
 
-def test_validate_runs_a_capped_mutation_sample(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["validate", "scheduling", "--max-examples", "3", "--mutants", "4", "--jobs", "2"])
+@pytest.mark.parametrize("name", assignment_names())
+def test_validate_runs_a_capped_mutation_sample(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["validate", name, "--max-examples", "3", "--mutants", "4", "--jobs", "2"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "mutation: 4 of " in out and "kill rate" in out
