@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,12 @@ def make_class(folder: Path, count: int) -> None:
         shutil.copy(src / "policies.py", folder / f"student{i:03d}" / "policies.py")
 
 
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (the pool and the sandboxed workers)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--max-examples", type=int, default=None)
@@ -52,6 +59,7 @@ def main() -> None:
         for jobs in (1, 2):
             out = Path(tmp) / f"out{jobs}"
             load = os.getloadavg()[0]
+            cpu_before = _children_cpu()
             started = time.perf_counter()
             record = run_batch(
                 assignment,
@@ -60,10 +68,12 @@ def main() -> None:
                 BatchOptions(jobs=jobs, max_examples=args.max_examples, progress=False),
             )
             times[jobs] = time.perf_counter() - started
+            cpu = _children_cpu() - cpu_before
             statuses = {e.status for e in record.entries}
             print(
                 f"--jobs {jobs}: {args.count} submissions in {times[jobs]:.1f} s "
                 f"({60 * args.count / times[jobs]:.0f}/min), statuses {sorted(statuses)}, "
+                f"CPU {cpu:.0f} s = {cpu / times[jobs]:.2f} cores busy on average, "
                 f"load average before {load:.2f}"
             )
         print(f"speed-up --jobs 2 / --jobs 1: {times[1] / times[2]:.2f}x (target >= 1.7x)")

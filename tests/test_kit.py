@@ -180,3 +180,17 @@ def test_kit_check_reports_where_a_wrong_answer_differs(tmp_path: Path) -> None:
     assert rr.outcome == "failed" and rr.counterexample is not None
     assert rr.counterexample.divergence and "segments[" in rr.counterexample.divergence
     assert "RoundRobin" in rr.counterexample.snippet  # a snippet the student can run
+
+
+def test_first_difference_names_the_path_and_both_values() -> None:
+    from grader.engine.recorded import first_difference
+
+    want = {"segments": [[0, 2, 1, "run"], [2, 5, 0, "run"]], "switch_cost": 0}
+    assert first_difference(want, json.loads(json.dumps(want))) is None
+    got = {"segments": [[0, 2, 1, "run"], [2, 4, 0, "run"]], "switch_cost": 0}
+    assert first_difference(want, got) == (
+        'at segments[1]: expected [2,5,0,"run"], got [2,4,0,"run"]'
+    )
+    assert "2 items expected" in (first_difference({"a": [[1], [2]]}, {"a": [[1]]}) or "")
+    assert first_difference([1], [True]) is not None  # True is not 1 in an answer
+    assert "missing" in (first_difference({"a": 1}, {}) or "")

@@ -132,3 +132,14 @@ def test_validate_runs_a_capped_mutation_sample(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "mutation: 4 of " in out and "kill rate" in out
+
+
+def test_grade_can_stop_at_the_first_failure_in_a_chosen_order(tmp_path: Path) -> None:
+    from grader.engine.grade import grade
+
+    a = find_assignment(str(make_tiny(tmp_path)))
+    everything = grade(a, a.template_dir, max_examples=2)
+    assert [t.id for t in everything.tests] == ["clamp-reference", "clamp-idempotent"]
+    first = grade(a, a.template_dir, max_examples=2, fail_fast=True, order=["clamp-idempotent"])
+    assert [t.id for t in first.tests] == ["clamp-idempotent"]
+    assert first.tests[0].outcome == "error"

@@ -87,7 +87,12 @@ class _RecordingContext(Context):
 
     def call(self, entry: str, args: dict[str, Any]) -> Any:
         value = super().call(entry, args)
-        self.log.append(RecordedCall(entry=entry, args=json.loads(canonical(args)), reply=value))
+        try:
+            plain_args = json.loads(canonical(args))
+        except (TypeError, ValueError) as exc:
+            msg = f"a call to {entry} has arguments that are not plain JSON: {exc}"
+            raise ConfigError(msg) from None
+        self.log.append(RecordedCall(entry=entry, args=plain_args, reply=value))
         return value
 
 
@@ -125,7 +130,13 @@ def record_test(
                 f"the reference fails public test {test_id!r} on a kit input "
                 f"({type(exc).__name__}: {exc}); fix the reference or the property first"
             ) from None
-        inputs = json.loads(canonical(kwargs))
+        try:
+            inputs = json.loads(canonical(kwargs))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"public test {test_id!r} draws inputs that are not plain JSON ({exc}); a kit "
+                "can only record lists, dicts, strings, numbers, booleans and None"
+            ) from None
         snippet = spec.describe(inputs).snippet if spec.describe else ""
         found.setdefault(
             canonical(inputs), RecordedCase(inputs=inputs, snippet=snippet, calls=ctx.log)
