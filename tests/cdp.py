@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -51,8 +52,12 @@ class Browser:
         self._from_chrome, from_chrome_w = os.pipe()
 
         def fds() -> None:  # chromium expects the pipe on fds 3 (in) and 4 (out)
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Move both out of the way first: one may already be 3 or 4, and dup2 onto
+            # itself would leave it close-on-exec.
+            high_in = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 100)
+            high_out = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 100)
+            os.dup2(high_in, 3)
+            os.dup2(high_out, 4)
 
         self.proc = subprocess.Popen(
             [

@@ -60,3 +60,19 @@ def test_batch_summary_renders_with_its_histogram(tmp_path: Path) -> None:
     pictures = _check(out / "summary.html", "batch-summary.png")
     histogram = [(w, h) for tag, w, h in pictures if tag == "svg"]
     assert histogram and histogram[0][0] > 300 and histogram[0][1] > 100, pictures
+
+
+def test_prairielearn_picture_is_a_standalone_image(tmp_path: Path) -> None:
+    import base64
+
+    from grader.engine.assignment import find_assignment
+    from grader.engine.grade import grade
+    from grader.report.prairielearn import to_prairielearn
+
+    buggy = SAMPLES / "rr_new_before_expired"
+    report = grade(find_assignment("scheduling"), buggy, max_examples=10, only=["rr-reference"])
+    url = to_prairielearn(report)["tests"][0]["images"][0]["url"]
+    image = tmp_path / "picture.svg"
+    image.write_bytes(base64.b64decode(url.split(",", 1)[1]))
+    pictures = _check(image, "prairielearn-picture.png")
+    assert pictures and all(w > 300 and h > 100 for _, w, h in pictures), pictures
