@@ -138,7 +138,12 @@ def test_autograder_runs_for_real(tmp_path: Path, name: str) -> None:
     source = install_into(export(name, tmp_path), root)
 
     setup = _run(
-        source / "setup.sh", root, OSGRADE_SKIP_APT="1", OSGRADE_PIP_OPTS="--no-index --no-deps"
+        source / "setup.sh",
+        root,
+        OSGRADE_SKIP_APT="1",
+        OSGRADE_PIP_OPTS="--no-index --no-deps",
+        # the interpreter this run's dependencies were installed for (they are shared below)
+        OSGRADE_PYTHON=getattr(sys, "_base_executable", sys.executable),
     )
     assert setup.returncode == 0, setup.stderr
     python = root / "osgrade-venv" / "bin" / "python"
