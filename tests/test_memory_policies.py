@@ -63,7 +63,7 @@ def sample(name: str) -> ModuleType:
 
 
 FAST = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     database=None,
@@ -378,7 +378,7 @@ def test_mmu_rules_never_flag_the_reference(data: dict[str, Any], script: list[i
         assert rule(w, run, steps) is None, rule.__name__
 
 
-@settings(FAST, max_examples=300)
+@settings(FAST, max_examples=200)
 @given(data=PROPS.workloads(processes=(2, 3), min_switches=2), script=PROPS.victim_lists)
 def test_asids_never_give_fewer_tlb_hits_than_flushing(
     data: dict[str, Any], script: list[int]
