@@ -712,11 +712,15 @@ def compare(
 none: st.SearchStrategy[Data] = st.just({})
 
 
+# With one frame every policy has one choice: the policy tests start at two.
+POLICY_FRAMES = (2, 4)
+
+
 def policy_matches(policy: str, params: st.SearchStrategy[Data] = none) -> Callable[..., None]:
     @prop(
         describe=describer(policy_snippet, policy=policy),
         params=params,
-        workload=workloads(),
+        workload=workloads(frames=POLICY_FRAMES),
     )
     def check(ctx: Context, params: Data, workload: Data) -> None:
         ctx.current_input = {"policy": policy, "params": params, "workload": workload}
@@ -896,7 +900,11 @@ RuleCheck = Callable[[Workload, list[Step]], "tuple[int, str] | None"]
 def policy_rule(
     policy: str, rule: RuleCheck, headline: str, params: st.SearchStrategy[Data] = none
 ) -> Callable[..., None]:
-    @prop(describe=describer(policy_snippet, policy=policy), params=params, workload=workloads())
+    @prop(
+        describe=describer(policy_snippet, policy=policy),
+        params=params,
+        workload=workloads(frames=POLICY_FRAMES),
+    )
     def check(ctx: Context, params: Data, workload: Data) -> None:
         ctx.current_input = {"policy": policy, "params": params, "workload": workload}
         w, _run, steps = student_policy(ctx, policy, params, workload)

@@ -75,7 +75,7 @@ class OPT(ReplacementPolicy):
         nxt = self.next_use[now]
         self.key[frame] = nxt
         heapq.heappush(self.heap, (-nxt, frame))
-        if len(self.heap) > 4 * len(self.key) + 64:  # keep the stale entries bounded
+        if len(self.heap) > 2 * len(self.key) + 8:  # keep the stale entries bounded
             self.heap = [(-k, f) for f, k in self.key.items()]
             heapq.heapify(self.heap)
 
@@ -126,9 +126,8 @@ class _Marks:
         self.count = [0] * (2 * self.size)
 
     def set(self, i: int, on: bool) -> None:
+        """Mark or unmark frame ``i`` (the caller only flips a frame's current state)."""
         pos = self.size + i
-        if self.count[pos] == on:
-            return
         delta = 1 if on else -1
         while pos:
             self.count[pos] += delta
@@ -156,9 +155,10 @@ class EnhancedClock(ReplacementPolicy):
 
     The four sweeps of the handout, without sweeping: the frames are kept in three classes
     (R=0 D=0, R=0 D=1, R=1) with "first frame of a class from the hand" in O(log n). The
-    classes mirror the page-table bits: an access sets R (hit tells us; the access that
-    loads a page sets it too), a write sets D (seen in hit; a write that loads a page is
-    found when its frame is about to be taken as clean). The bits the hand clears are paid
+    classes mirror the page-table bits exactly: an access sets R (hit tells us; the access
+    that loads a page sets it too) and a write sets D (read in hit). Only the D of a page
+    written by the access that loaded it is unknown, but that page is in the R=1 class
+    until the hand clears its R, and clearing reads D. The bits the hand clears are paid
     for by the accesses that set them, so each call is amortised O(log frames).
     """
 
@@ -183,15 +183,10 @@ class EnhancedClock(ReplacementPolicy):
         (self.referenced if r else self.dirty if d else self.clean).set(frame, on)
 
     def loaded(self, frame: int, page: PageId, now: int) -> None:
-        self._put(frame, True, False)  # the access that loaded it sets R (D: see _first_clean)
+        self._put(frame, True, False)  # the access that loads it sets R (D: see the docstring)
 
     def hit(self, frame: int, page: PageId, now: int) -> None:
         self._put(frame, True, self.memory.dirty(frame))
-
-    def _first_clean(self) -> int | None:
-        while (f := self.clean.first_from(self.hand)) is not None and self.memory.dirty(f):
-            self._put(f, False, True)  # written by the access that loaded it
-        return f
 
     def _clear_before(self, stop: int | None) -> None:
         """Sweep 2: clear R on every referenced frame from the hand up to ``stop``."""
@@ -203,7 +198,7 @@ class EnhancedClock(ReplacementPolicy):
 
     def victim(self, now: int) -> int:
         for _ in range(2):
-            f = self._first_clean()
+            f = self.clean.first_from(self.hand)
             if f is None:
                 f = self.dirty.first_from(self.hand)
                 self._clear_before(f)
@@ -233,7 +228,7 @@ class LFU(ReplacementPolicy):
     def _push(self, frame: int, count: int, now: int) -> None:
         self.state[frame] = (count, now)
         heapq.heappush(self.heap, (count, now, frame))
-        if len(self.heap) > 4 * len(self.state) + 64:
+        if len(self.heap) > 2 * len(self.state) + 8:  # keep the stale entries bounded
             self.heap = [(c, t, f) for f, (c, t) in self.state.items()]
             heapq.heapify(self.heap)
 

@@ -335,7 +335,7 @@ make(
     "Broken sample: paging.py has no EnhancedClock class (the student did not get to it). Must "
     "lose: eclock-reference (a clear 'has no class EnhancedClock' message); the rest keeps its "
     "points.",
-    [],
+    [("    PhysicalMemory,\n", "")],  # only EnhancedClock used it
     drop_class=("EnhancedClock",),
 )
 

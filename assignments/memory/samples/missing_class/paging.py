@@ -70,7 +70,7 @@ class OPT(ReplacementPolicy):
         nxt = self.next_use[now]
         self.key[frame] = nxt
         heapq.heappush(self.heap, (-nxt, frame))
-        if len(self.heap) > 4 * len(self.key) + 64:  # keep the stale entries bounded
+        if len(self.heap) > 2 * len(self.key) + 8:  # keep the stale entries bounded
             self.heap = [(-k, f) for f, k in self.key.items()]
             heapq.heapify(self.heap)
 
@@ -110,6 +110,41 @@ class Clock(ReplacementPolicy):
         return frame
 
 
+class _Marks:
+    """Frames marked in one class, with "the first marked frame at or after h" in O(log n).
+
+    A segment tree of counts over the frames (leaves at size + i).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.size = 1 << max(n - 1, 0).bit_length()
+        self.count = [0] * (2 * self.size)
+
+    def set(self, i: int, on: bool) -> None:
+        """Mark or unmark frame ``i`` (the caller only flips a frame's current state)."""
+        pos = self.size + i
+        delta = 1 if on else -1
+        while pos:
+            self.count[pos] += delta
+            pos //= 2
+
+    def first_from(self, h: int) -> int | None:
+        """The first marked frame >= h, else the first marked frame (the circle), else None."""
+        count, pos = self.count, self.size + h
+        if not count[pos]:
+            while pos > 1 and not (pos % 2 == 0 and count[pos + 1]):
+                pos //= 2
+            if pos == 1:  # nothing at or after h: wrap around to the first marked frame
+                if not count[1]:
+                    return None
+                pos = 1
+            else:
+                pos += 1
+            while pos < self.size:
+                pos = 2 * pos if count[2 * pos] else 2 * pos + 1
+        return pos - self.size
+
+
 class LFU(ReplacementPolicy):
     """Evict the page used fewest times since it was loaded; ties: least recently used.
 
@@ -123,7 +158,7 @@ class LFU(ReplacementPolicy):
     def _push(self, frame: int, count: int, now: int) -> None:
         self.state[frame] = (count, now)
         heapq.heappush(self.heap, (count, now, frame))
-        if len(self.heap) > 4 * len(self.state) + 64:
+        if len(self.heap) > 2 * len(self.state) + 8:  # keep the stale entries bounded
             self.heap = [(c, t, f) for f, (c, t) in self.state.items()]
             heapq.heapify(self.heap)
 

@@ -13,6 +13,7 @@ from grader.simos.memory import (
     BaseTLB,
     PageId,
     PageTable,
+    PhysicalMemory,
     ReplacementPolicy,
     Translation,
 )
@@ -72,7 +73,7 @@ class OPT(ReplacementPolicy):
         nxt = self.next_use[now]
         self.key[frame] = nxt
         heapq.heappush(self.heap, (-nxt, frame))
-        if len(self.heap) > 4 * len(self.key) + 64:  # keep the stale entries bounded
+        if len(self.heap) > 2 * len(self.key) + 8:  # keep the stale entries bounded
             self.heap = [(-k, f) for f, k in self.key.items()]
             heapq.heapify(self.heap)
 
@@ -112,34 +113,102 @@ class Clock(ReplacementPolicy):
         return frame
 
 
+class _Marks:
+    """Frames marked in one class, with "the first marked frame at or after h" in O(log n).
+
+    A segment tree of counts over the frames (leaves at size + i).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.size = 1 << max(n - 1, 0).bit_length()
+        self.count = [0] * (2 * self.size)
+
+    def set(self, i: int, on: bool) -> None:
+        """Mark or unmark frame ``i`` (the caller only flips a frame's current state)."""
+        pos = self.size + i
+        delta = 1 if on else -1
+        while pos:
+            self.count[pos] += delta
+            pos //= 2
+
+    def first_from(self, h: int) -> int | None:
+        """The first marked frame >= h, else the first marked frame (the circle), else None."""
+        count, pos = self.count, self.size + h
+        if not count[pos]:
+            while pos > 1 and not (pos % 2 == 0 and count[pos + 1]):
+                pos //= 2
+            if pos == 1:  # nothing at or after h: wrap around to the first marked frame
+                if not count[1]:
+                    return None
+                pos = 1
+            else:
+                pos += 1
+            while pos < self.size:
+                pos = 2 * pos if count[2 * pos] else 2 * pos + 1
+        return pos - self.size
+
+
 class EnhancedClock(ReplacementPolicy):
     """Enhanced second chance (Stallings): prefer unreferenced clean, then unreferenced dirty.
 
-    Up to four sweeps from the hand: (R=0, D=0) without changing bits; then (R=0, D=1),
-    clearing R on the frames passed; then both again. O(frames) per fault in the worst case.
+    The four sweeps of the handout, without sweeping: the frames are kept in three classes
+    (R=0 D=0, R=0 D=1, R=1) with "first frame of a class from the hand" in O(log n). The
+    classes mirror the page-table bits exactly: an access sets R (hit tells us; the access
+    that loads a page sets it too) and a write sets D (read in hit). Only the D of a page
+    written by the access that loaded it is unknown, but that page is in the R=1 class
+    until the hand clears its R, and clearing reads D. The bits the hand clears are paid
+    for by the accesses that set them, so each call is amortised O(log frames).
     """
 
-    def __init__(self) -> None:
+    def attach(self, memory: PhysicalMemory) -> None:
+        self.memory = memory
+        n = memory.frames
         self.hand = 0
+        self.clean, self.dirty, self.referenced = _Marks(n), _Marks(n), _Marks(n)
+        self.bits: list[tuple[bool, bool] | None] = [None] * n  # mirrored (R, D)
+
+    def _put(self, frame: int, r: bool, d: bool) -> None:
+        old = self.bits[frame]
+        if old == (r, d):
+            return
+        if old is not None:
+            self._mark(frame, old, False)
+        self.bits[frame] = (r, d)
+        self._mark(frame, (r, d), True)
+
+    def _mark(self, frame: int, bits: tuple[bool, bool], on: bool) -> None:
+        r, d = bits
+        (self.referenced if r else self.dirty if d else self.clean).set(frame, on)
 
     def loaded(self, frame: int, page: PageId, now: int) -> None:
-        pass
+        self._put(frame, True, False)  # the access that loads it sets R (D: see the docstring)
+
+    def hit(self, frame: int, page: PageId, now: int) -> None:
+        self._put(frame, True, self.memory.dirty(frame))
+
+    def _clear_before(self, stop: int | None) -> None:
+        """Sweep 2: clear R on every referenced frame from the hand up to ``stop``."""
+        n, h = self.memory.frames, self.hand
+        limit = n if stop is None else (stop - h) % n
+        while (f := self.referenced.first_from(h)) is not None and (f - h) % n < limit:
+            self.memory.clear_referenced(f)
+            self._put(f, False, self.memory.dirty(f))
 
     def victim(self, now: int) -> int:
-        memory, n = self.memory, self.memory.frames
         for _ in range(2):
-            for i in range(n):
-                f = (self.hand + i) % n
-                if not memory.referenced(f) and not memory.dirty(f):
-                    return self._take(f)
-            for i in range(n):
-                f = (self.hand + i) % n
-                if not memory.referenced(f):
-                    return self._take(f)  # dirty: pass 1 found no clean unreferenced page
-                memory.clear_referenced(f)
+            f = self.clean.first_from(self.hand)
+            if f is None:
+                f = self.dirty.first_from(self.hand)
+                self._clear_before(f)
+            if f is not None:
+                return self._take(f)
         raise AssertionError("unreachable: the second round finds a frame")
 
     def _take(self, frame: int) -> int:
+        old = self.bits[frame]
+        assert old is not None
+        self._mark(frame, old, False)
+        self.bits[frame] = None
         self.hand = (frame + 1) % self.memory.frames
         return frame
 
@@ -157,7 +226,7 @@ class LFU(ReplacementPolicy):
     def _push(self, frame: int, count: int, now: int) -> None:
         self.state[frame] = (count, now)
         heapq.heappush(self.heap, (count, now, frame))
-        if len(self.heap) > 4 * len(self.state) + 64:
+        if len(self.heap) > 2 * len(self.state) + 8:  # keep the stale entries bounded
             self.heap = [(c, t, f) for f, (c, t) in self.state.items()]
             heapq.heapify(self.heap)
 
