@@ -421,3 +421,17 @@ def test_a_million_accesses_fit_in_columns() -> None:
     w = W([(0, (i * 16) % 128) for i in range(20_000)], frames=4)
     run = simulate(w, Spy())
     assert len(run) == 20_000 and run.kind.itemsize == 8
+
+
+def test_the_swap_area_is_read_on_every_fault_and_written_by_dirty_evictions() -> None:
+    from grader.simos.memory import simulate_system
+
+    # 2 frames: 0, 1 (write), 2 evicts 0 (clean), 0 evicts 1 (dirty: written back)
+    w = W([(0, 0x00), (0, 0x10, True), (0, 0x20), (0, 0x00)])
+    run, tables, swap = simulate_system(w, Spy())
+    assert (swap.reads, swap.writes) == (run.faults, 1) == (4, 1)
+    assert swap.slots == {PageId(0, 0): 0, PageId(0, 1): 1, PageId(0, 2): 2}
+    entry = tables[0].get(1)
+    assert entry is not None and not entry.present and entry.frame is None and not entry.dirty
+    assert tables[0].get(0).present and tables[0].get(9) is None  # type: ignore[union-attr]
+    assert "4 reads, 1 writes" in repr(swap)

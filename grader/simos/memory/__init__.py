@@ -31,8 +31,8 @@ from .model import (
     WorkloadError,
     page_label,
 )
-from .simulator import simulate
-from .tables import PageTable, PageTableEntry, PhysicalMemory
+from .simulator import simulate, simulate_system
+from .tables import PageTable, PageTableEntry, PhysicalMemory, SwapArea
 
 __all__ = [
     "FAULTED",
@@ -57,6 +57,7 @@ __all__ = [
     "SegmentationFault",
     "Stats",
     "Step",
+    "SwapArea",
     "Translation",
     "Workload",
     "WorkloadError",
@@ -66,4 +67,5 @@ __all__ = [
     "replay",
     "same_record",
     "simulate",
+    "simulate_system",
 ]

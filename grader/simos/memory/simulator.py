@@ -23,7 +23,7 @@ from .model import (
     Workload,
     new_columns,
 )
-from .tables import PageTable, PageTableEntry, PhysicalMemory
+from .tables import PageTable, PageTableEntry, PhysicalMemory, SwapArea
 
 
 def _bits(pte: PageTableEntry | None) -> int:
@@ -51,6 +51,7 @@ class _System:
         self.tables = {p.pid: PageTable(p) for p in workload.processes}
         self.memory = PhysicalMemory(config.frames)
         self.holder = self.memory._holder
+        self.swap = SwapArea()
         self.next_free = 0
         self.policy = policy
         self.mmu = mmu
@@ -83,12 +84,15 @@ class _System:
             old = self.holder[frame]
             assert old is not None  # every frame is in use once next_free == frames
             self.write_back = old.dirty
+            if old.dirty:
+                self.swap.write(old.page)
             old._present = False
             old._frame = None
             old.referenced = old.dirty = False
             self.victim = old.page
             if self.mmu is not None:
                 self.mmu.invalidate(old.page.pid, old.page.vpn)
+        self.swap.read(pte.page)
         self.holder[frame] = pte
         pte._present = True
         pte._frame = frame
@@ -248,3 +252,12 @@ def simulate(workload: Workload, policy: ReplacementPolicy, mmu: BaseMMU | None 
     exceptions of your own code through.
     """
     return _System(workload, policy, mmu).run()
+
+
+def simulate_system(
+    workload: Workload, policy: ReplacementPolicy, mmu: BaseMMU | None = None
+) -> tuple[Run, dict[int, PageTable], SwapArea]:
+    """Like ``simulate``, also returning the final page tables (by pid) and the swap area."""
+    system = _System(workload, policy, mmu)
+    run = system.run()
+    return run, system.tables, system.swap

@@ -1,4 +1,5 @@
-"""The operating system's memory structures: page-table entries, page tables, physical frames.
+"""The operating system's memory structures: page-table entries, page tables, physical frames
+and the swap area.
 
 They belong to the simulator. Your MMU reads page-table entries and sets their
 ``referenced`` and ``dirty`` bits; your replacement policy reads the bits of the pages in
@@ -97,3 +98,34 @@ class PhysicalMemory:
     def __repr__(self) -> str:
         used = sum(1 for e in self._holder if e is not None)
         return f"<physical memory: {self.frames} frames, {used} in use>"
+
+
+class SwapArea:
+    """Where pages live when they are not in a frame: one slot per page, given on first use.
+
+    Every valid page starts on swap (its first load reads the program or a zero-filled
+    page); a clean page evicted keeps its slot's copy, a dirty one is written back to it.
+    ``reads`` and ``writes`` count the disk transfers.
+    """
+
+    __slots__ = ("reads", "slots", "writes")
+
+    def __init__(self) -> None:
+        self.slots: dict[PageId, int] = {}
+        self.reads = 0
+        self.writes = 0
+
+    def slot(self, page: PageId) -> int:
+        """The slot of ``page`` (finding the page on swap)."""
+        return self.slots.setdefault(page, len(self.slots))
+
+    def read(self, page: PageId) -> int:
+        self.reads += 1
+        return self.slots.setdefault(page, len(self.slots))
+
+    def write(self, page: PageId) -> int:
+        self.writes += 1
+        return self.slots.setdefault(page, len(self.slots))
+
+    def __repr__(self) -> str:
+        return f"<swap: {len(self.slots)} slots, {self.reads} reads, {self.writes} writes>"
