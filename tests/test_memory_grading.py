@@ -25,7 +25,7 @@ from grader.report.view import build_view, prepare_test
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assignments" / "memory" / "samples"
 EXAMPLES = 30
-BUDGET_S = 0.5  # per test: the smallest failure found by then is reported
+BUDGET_S = 1.0  # per test (wall): generation needs ~0.2 s, the rest of the budget shrinks
 
 
 @cache
@@ -82,7 +82,7 @@ def outcomes(report: GradeReport) -> dict[str, str]:
 
 
 def test_reference_full_marks() -> None:
-    report = grade(assignment(budget=None), ROOT / "reference" / "memory", max_examples=30)
+    report = grade(assignment(budget=None), ROOT / "reference" / "memory", max_examples=20)
     assert report.score == report.max_score == 100, outcomes(report)
     assert len(report.tests) == 25
 
@@ -104,7 +104,7 @@ def test_template_scores_zero() -> None:
 
 
 def test_correct_alternative_full_marks() -> None:
-    report = grade(assignment(), SAMPLES / "correct_alt", max_examples=25)
+    report = grade(assignment(), SAMPLES / "correct_alt", max_examples=20)
     assert report.score == report.max_score, outcomes(report)
 
 
@@ -280,13 +280,16 @@ def test_cli_validate_fails_when_the_reference_is_wrong(
     ref.mkdir(parents=True)
     shutil.copy(SAMPLES / "fifo_refresh_on_hit" / "paging.py", ref / "paging.py")
     shutil.copy(ROOT / "reference" / "memory" / "README.md", ref / "README.md")
-    toml = root / "assignments" / "memory" / "assignment.toml"  # shrink briefly: a 1 s budget
-    toml.write_text(
-        toml.read_text().replace("[hypothesis]\n", "[hypothesis]\ntest_budget_s = 0.5\n")
-    )
+    # Only the FIFO tests and one other (fast), and a short shrinking budget.
+    toml = root / "assignments" / "memory" / "assignment.toml"
+    head, *tests = toml.read_text().split("\n[[tests]]\n")
+    keep = [t for t in tests if 'id = "fifo-' in t or 'id = "lru-reference"' in t]
+    head = head.replace("[hypothesis]\n", "[hypothesis]\ntest_budget_s = 0.5\n")
+    toml.write_text("\n[[tests]]\n".join([head, *keep]))
     code = main(
         ["validate", "memory", "--assignments", str(root / "assignments"), "--max-examples", "3"]
     )
     out = capsys.readouterr().out
     assert code == 1
-    assert "FAIL reference" in out and "fifo-belady" in out
+    assert "FAIL reference" in out and "fifo-belady" in out and "lru-reference" not in out
+    assert "ok   template" in out
