@@ -499,7 +499,18 @@ def victim_reason(policy: str, w: Workload, steps: list[Step], i: int, mine: boo
         return f"last used at access {last.get(victim, '?')}"
     if policy == "OPT":
         nxt = next_use(w, victim, i)
-        return "never used again" if nxt == NEVER else f"next used at access {nxt}"
+        if nxt != NEVER:
+            return f"next used at access {nxt}"
+        before = steps[i - 1].frames if i else ()
+        never = [f for f, p in enumerate(before) if p is not None and next_use(w, p, i) == NEVER]
+        where = f"in frame {steps[i].record.frame}"
+        if len(never) > 1:
+            rule = "" if mine else ": the lowest-numbered goes first"
+            return (
+                f"never used again, {where}; frames {', '.join(map(str, never))} all hold "
+                f"such pages{rule}"
+            )
+        return f"never used again, {where}"
     if policy == "Clock" and i in clock_sweeps(w, steps):
         start, passed, _want = clock_sweeps(w, steps)[i]
         if not passed:
