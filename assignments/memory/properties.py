@@ -189,9 +189,11 @@ victim_lists = st.lists(st.integers(0, 7), min_size=1, max_size=6)
 
 
 @st.composite
-def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
+def _tlb_phase(draw: st.DrawFn, entries: int) -> list[list[Any]]:
     """A few TLB operations with locality: a loop, a hot page among a scan, or one raw op."""
-    kind = draw(_one_of(("hot", "loop", "hot", "hot", "invalidate", "flush", "lookup", "insert")))
+    kind = draw(
+        _one_of(("hot", "loop", "hot", "hot", "remap", "invalidate", "flush", "lookup", "insert"))
+    )
     asid = draw(_ints(0, 1))
 
     def access(vpn: int) -> list[Any]:
@@ -214,6 +216,11 @@ def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
             draw(_ints(1, 3)),
         )
         return [access((base + j) % 8) for j in range(size)] * repeat
+    if kind == "remap":  # insert over a cached entry: new frame, and it is the most recent
+        vpn = draw(_ints(0, 7))
+        others = [access((vpn + 1 + j) % 8) for j in range(entries)]  # fill, then one more
+        moved = ["insert", asid, vpn, (3 * vpn + asid + 1) % 8]
+        return [access(vpn), *others[:-1], moved, others[-1], ["lookup", asid, vpn]]
     if kind == "flush":
         return [["flush"]]
     vpn = draw(_ints(0, 7))
@@ -222,14 +229,14 @@ def _tlb_phase(draw: st.DrawFn) -> list[list[Any]]:
     return [[kind, asid, vpn]]
 
 
-_TLB_PHASES = st.lists(_tlb_phase(), min_size=1, max_size=5)
+_TLB_PHASES = {n: st.lists(_tlb_phase(n), min_size=1, max_size=5) for n in range(1, 5)}
 
 
 @st.composite
 def tlb_scripts(draw: st.DrawFn) -> Data:
     """A TLB size and a list of operations, made of phases (shrinking deletes whole phases)."""
     entries = draw(_ints(1, 4))
-    phases = draw(_TLB_PHASES)
+    phases = draw(_TLB_PHASES[entries])
     ops = [op for ph in phases for op in ph]
     return {"entries": entries, "ops": ops}
 
