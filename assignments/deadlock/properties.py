@@ -204,11 +204,7 @@ def resource_states(
     """
     n = draw(st.integers(1, max_n))
     m = draw(st.integers(1, max_m))
-    shape = draw(
-        st.sampled_from(
-            ["chain", "random", "knot"] if not claims else ["chain", "chain", "random", "knot"]
-        )
-    )
+    shape = draw(st.sampled_from(["chain", "chain", "random", "knot"]))
     available = [draw(units) for _ in range(m)]
     allocation = [[0] * m for _ in range(n)]
     demand = [[0] * m for _ in range(n)]
@@ -223,11 +219,14 @@ def resource_states(
         knot = draw(st.integers(2, n)) if shape == "knot" and n >= 2 else 0
         chain, stuck = order[: n - knot], order[n - knot :]
         work = list(available)
+        tight = draw(st.integers(0, m - 1))
         for i in chain:
-            allocation[i] = [draw(units) for _ in range(m)]
             demand[i] = [draw(st.integers(0, w)) for w in work]
+            demand[i][tight] = work[tight]  # exactly what is free: the boundary
+            allocation[i] = [draw(units) for _ in range(m)]
+            # What it releases is what the next one waits for, so the order is forced.
             tight = draw(st.integers(0, m - 1))
-            demand[i][tight] = work[tight]
+            allocation[i][tight] = max(1, allocation[i][tight])
             work = [w + a for w, a in zip(work, allocation[i], strict=True)]
         if stuck:
             kinds = [draw(st.integers(0, m - 1)) for _ in stuck]
@@ -241,7 +240,7 @@ def resource_states(
                 demand[i] = [min(draw(units), total[x] - allocation[i][x]) for x in range(m)]
                 demand[i][j] = work[j] + draw(st.integers(1, allocation[prev][j]))
     total = [available[j] + sum(r[j] for r in allocation) for j in range(m)]
-    tweak = draw(st.sampled_from(["none", "short", "more"]))
+    tweak = draw(st.sampled_from(["none", "none", "short", "more"]))
     if tweak == "short" and any(available):
         j = draw(st.sampled_from([j for j in range(m) if available[j]]))
         available[j] -= 1
@@ -293,7 +292,9 @@ def banker_requests(draw: st.DrawFn) -> Data:
     n, m = s.processes, s.resources
     p = draw(st.integers(0, n - 1))
     need, free = s.need[p], s.available
-    kind = draw(st.sampled_from(["within", "within", "full", "over-need", "over-free", "zero"]))
+    kind = draw(
+        st.sampled_from(["within", "within", "full", "over-need", "over-free", "over-free", "zero"])
+    )
     if kind == "zero":
         request = [0] * m
     elif kind == "full":
@@ -315,11 +316,22 @@ def banker_requests(draw: st.DrawFn) -> Data:
 def wait_for_graphs(draw: st.DrawFn, max_n: int = 8) -> Data:
     """A wait-for graph: random; from a single-instance resource-allocation graph; or a DAG
     with at most one edge that closes a cycle, or with a self-loop."""
-    shape = draw(st.sampled_from(["dag+1", "random", "rag", "self-loop"]))
+    shape = draw(st.sampled_from(["dag+1", "random", "lasso", "rag", "self-loop"]))
     n = draw(st.integers(1, max_n))
     node = st.integers(0, n - 1)
+    if shape == "lasso" and n >= 2:
+        # P0 leads through a stem into a cycle it is not on: the search starts off the cycle.
+        rest = list(draw(st.permutations(range(1, n))))
+        stem = draw(st.integers(0, len(rest) - 1))
+        walk = [0, *rest]
+        loop = walk[stem + 1 :]
+        edges = [*itertools.pairwise(walk), (loop[-1], loop[0])]
+        edges += draw(st.lists(st.tuples(node, node), max_size=n // 2))
+        return WaitForGraph.from_edges(n, edges).to_data()
     if shape == "random":
         edges = draw(st.lists(st.tuples(node, node), max_size=2 * n))
+        if draw(st.booleans()):
+            edges = [(a, b) for a, b in edges if a != b]
     elif shape == "rag":
         resources = draw(st.integers(1, max_n))
         holder = [draw(st.one_of(st.none(), node)) for _ in range(resources)]
@@ -341,11 +353,11 @@ def wait_for_graphs(draw: st.DrawFn, max_n: int = 8) -> Data:
         if shape == "self-loop":
             p = draw(node)
             edges.append((p, p))
-        elif draw(st.booleans()):
-            a, b = draw(node), draw(node)
-            if pos[a] < pos[b]:
-                a, b = b, a
-            edges.append((a, b))  # backwards: closes a cycle when b reaches a
+        elif n >= 2 and draw(st.booleans()):
+            # A path forward through the DAG, then one edge back: exactly one more cycle.
+            on = sorted(draw(st.sets(node, min_size=2, max_size=n)), key=pos.__getitem__)
+            edges += list(itertools.pairwise(on))
+            edges.append((on[-1], on[0]))
     return WaitForGraph.from_edges(n, edges).to_data()
 
 
@@ -378,6 +390,7 @@ def interleave(draw: st.DrawFn, programs: list[list[tuple[str, str]]]) -> list[l
     pc = [0] * len(programs)
     holder: dict[str, int] = {}
     events: list[list[str]] = []
+    last = -1
     while True:
         movable = []
         for t, prog in enumerate(programs):
@@ -387,7 +400,13 @@ def interleave(draw: st.DrawFn, programs: list[list[tuple[str, str]]]) -> list[l
                     movable.append(t)
         if not movable:
             return events
-        t = movable[draw(st.integers(0, len(movable) - 1))]
+        # Usually the same thread goes on (a switch every few steps, as a scheduler
+        # would); shrinking towards 0 means "no switch".
+        if last in movable and draw(st.integers(0, 3)) != 3:
+            t = last
+        else:
+            t = movable[draw(st.integers(0, len(movable) - 1))]
+        last = t
         op, lock = programs[t][pc[t]]
         if op == "acquire":
             holder[lock] = t
@@ -406,7 +425,11 @@ def _acq_rel(*locks: str) -> list[tuple[str, str]]:
 def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
     """The classic shapes, on drawn lock names."""
     a, b, c, d = draw(st.permutations(LOCKS))[:4]
-    shape = draw(st.sampled_from(["abba", "nested", "out-of-order", "near-miss", "ring", "gate"]))
+    shape = draw(
+        st.sampled_from(
+            ["abba", "nested", "out-of-order", "near-miss", "ring", "gate", "out-of-order"]
+        )
+    )
     if shape == "abba":
         return [_acq_rel(a, b), _acq_rel(b, a)]
     if shape == "nested":  # the inversion exists only through the outer lock a
@@ -435,7 +458,7 @@ def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
 def lock_traces(draw: st.DrawFn) -> Data:
     """A recorded run: the classic shapes (sometimes with an extra random thread) or random
     nested critical sections of 1-3 threads over 2-5 locks."""
-    if draw(st.booleans()):
+    if draw(st.integers(0, 2)) != 0:
         programs = draw(scenario_programs())
         if draw(st.booleans()):
             programs.append(
