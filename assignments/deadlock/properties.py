@@ -598,8 +598,10 @@ def reduction_table(
     word: str,
     expected: Sequence[int] | None,
     yours: Sequence[int] | None,
+    your_stuck: Sequence[int] | None = None,
 ) -> TablePicture:
-    """The reference's finishing order beside yours, step by step, with the free units."""
+    """The reference's finishing order beside yours, step by step, with the free units, and
+    a last row with the verdicts (safe or not; who is deadlocked)."""
     alloc = [list(r) for r in state.allocation]
     exp = list(expected or [])
     got = list(yours or [])
@@ -635,6 +637,25 @@ def reduction_table(
         )
     if bad is not None and mark is None:
         mark = bad
+    if word == "need":
+        end_ref = "safe" if expected is not None else "unsafe (None)"
+        end_yours = "safe" if yours is not None else "unsafe (None)"
+    else:
+        stuck = [p for p in range(n) if p not in exp]
+        end_ref = f"deadlocked: {procs(stuck)}"
+        end_yours = f"deadlocked: {procs(sorted(your_stuck or []))}"
+    if mark is None and end_ref != end_yours:
+        mark = len(rows)
+    rows.append(
+        [
+            TableCell(text="end"),
+            TableCell(text=end_ref, tone="accent"),
+            TableCell(text=""),
+            TableCell(text=end_yours, tone="bad" if end_ref != end_yours else "plain"),
+            TableCell(text=""),
+            TableCell(text=""),
+        ]
+    )
     return TablePicture(
         title="The finishing order, step by step",
         columns=[
@@ -795,7 +816,12 @@ def _detect_failure(
         actual=f"deadlocked: {procs(got.deadlocked)}; witness order: {procs(got.order)}",
         divergence=divergence,
         picture=reduction_table(
-            s, [list(r) for r in s.request or ()], "request", list(exp.order), got.order
+            s,
+            [list(r) for r in s.request or ()],
+            "request",
+            list(exp.order),
+            got.order,
+            got.deadlocked,
         ),
     )
 
@@ -1150,7 +1176,7 @@ def _labels(first: dict[tuple[str, str], Path]) -> dict[tuple[str, str], str]:
 
 
 def _dep_text(d: Sequence[str]) -> str:
-    return f"{d[0]} -> {d[1]} ({d[2]}: {d[3]}, then {d[4]})"
+    return f"{d[0]} → {d[1]} ({d[2]}: {d[3]}, then {d[4]})"
 
 
 def _deps_text(deps: Sequence[Sequence[str]]) -> str:
@@ -1216,13 +1242,13 @@ def lockdep_graph_complete(ctx: Context, trace: Data) -> None:
         t, x, y = first[(a, b)]
         raise fail(
             "You miss a dependency of the trace.",
-            f"{t} held {a} (taken at {x}) while acquiring {b} at {y}: the edge {a} -> {b} is missing.",
+            f"{t} held {a} (taken at {x}) while acquiring {b} at {y}: the edge {a} → {b} is missing.",
         )
     dup = next((e for e in yours if yours.count(e) > 1), None)
     if dup:
         raise fail(
             "Report each dependency once.",
-            f"{dup[0]} -> {dup[1]} appears {yours.count(dup)} times.",
+            f"{dup[0]} → {dup[1]} appears {yours.count(dup)} times.",
         )
     for d in got:
         if (d[2], d[3], d[4]) not in paths[(d[0], d[1])]:
@@ -1274,13 +1300,14 @@ def lockdep_cycles_match_reference(ctx: Context, trace: Data) -> None:
     paths, first = lock_edges(trace["events"])
     if missing:
         div = (
-            f"The reference reports {_cycle_text(missing[0])} with these code paths, which yours does not:\n"
-            + "\n".join(f"    {_dep_text(d)}" for d in missing[0])
+            f"The reference reports {_cycle_text(missing[0])} with these code paths, which yours "
+            "does not: " + "; ".join(_dep_text(d) for d in missing[0]) + "."
         )
     elif extra:
         div = (
-            f"Yours reports {_cycle_text(extra[0])} with code paths the reference does not:\n"
-            + "\n".join(f"    {_dep_text(d)}" for d in extra[0])
+            f"Yours reports {_cycle_text(extra[0])} with code paths the reference does not: "
+            + "; ".join(_dep_text(d) for d in extra[0])
+            + "."
         )
     else:
         div = "Yours reports a cycle more than once."
@@ -1374,13 +1401,11 @@ def lockdep_every_cycle(ctx: Context, trace: Data) -> None:
     missing = sorted(real - set(mine))
     if missing:
         c = missing[0]
-        links = "\n".join(
-            f"    {c[k]} -> {c[(k + 1) % len(c)]}: {first[(c[k], c[(k + 1) % len(c)])][0]} at {first[(c[k], c[(k + 1) % len(c)])][2]}"
-            for k in range(len(c))
-        )
+        steps = [(c[k], c[(k + 1) % len(c)]) for k in range(len(c))]
+        links = "; ".join(f"{a} → {b} ({first[(a, b)][0]} at {first[(a, b)][2]})" for a, b in steps)
         raise fail(
             f"You miss the potential deadlock {arrow(c, str)}.",
-            f"The trace creates every link of it:\n{links}",
+            f"The trace creates every link of it: {links}.",
             c,
             None,
         )
