@@ -723,8 +723,12 @@ def decision_table(
         title=f"The Banker's checks for P{p} requesting {vec(request)}",
         columns=["check", "question", "answer", "leads to"],
         rows=rows,
-        mark_row=len(rows) - 1,
-        caption="The checks are made in this order; the first that fails decides.",
+        # The check that decides, where the reference's answer comes from.
+        mark_row=0 if over_need else (1 if over_free else 2),
+        caption=(
+            "The checks are made in this order; the first that fails decides (the marked row). "
+            "The last row compares the decisions."
+        ),
     )
 
 
@@ -1111,6 +1115,35 @@ def justified(s: SystemState, p: int, request: Sequence[int]) -> set[str]:
     return {"grant"} if safe else {"unsafe"}
 
 
+def reason(s: SystemState, p: int, request: Sequence[int]) -> str:
+    """Which of the three checks decides, and why, in one sentence."""
+    need = s.need[p]
+    over = [j for j in range(s.resources) if request[j] > need[j]]
+    if over:
+        j = over[0]
+        return (
+            f"Check 1 decides: P{p} asks for {request[j]} of R{j} but may still need only "
+            f"{need[j]} (its claim minus what it holds): EXCEEDS_CLAIM."
+        )
+    short = [j for j in range(s.resources) if request[j] > s.available[j]]
+    if short:
+        j = short[0]
+        return f"Check 2 decides: P{p} asks for {request[j]} of R{j} but only {s.available[j]} is free: WAIT."
+    alloc = [list(r) for r in s.allocation]
+    alloc[p] = [a + r for a, r in zip(alloc[p], request, strict=True)]
+    needs = _need(s)
+    needs[p] = [x - r for x, r in zip(needs[p], request, strict=True)]
+    free = [a - r for a, r in zip(s.available, request, strict=True)]
+    order = finishing(free, alloc, needs)
+    if len(order) == s.processes:
+        return f"Check 3 decides: after the grant (free {vec(free)}) the order {procs(order)} finishes everyone: GRANT."
+    stuck = [i for i in range(s.processes) if i not in order]
+    return (
+        f"Check 3 decides: after the grant (free {vec(free)}) {procs(stuck)} can never "
+        "finish, whatever the order: UNSAFE."
+    )
+
+
 @prop(describe=describer("request_decision"), inp=banker_requests())
 def banker_request_matches_reference(ctx: Context, inp: Data) -> None:
     s = SystemState.from_data(inp["state"])
@@ -1121,7 +1154,7 @@ def banker_request_matches_reference(ctx: Context, inp: Data) -> None:
             f"Your decision on P{inp['process']}'s request {vec(inp['request'])} differs from the reference's.",
             expected=exp.upper(),
             actual=got.upper(),
-            divergence="The checks, in the handout's order: claim (need), then free units, then safety.",
+            divergence=reason(s, inp["process"], inp["request"]),
             picture=decision_table(s, inp["process"], inp["request"], exp, got),
         )
 
@@ -1143,6 +1176,7 @@ def banker_grant_leaves_safe(ctx: Context, inp: Data) -> None:
             f"You granted P{inp['process']}'s request {vec(inp['request'])}, but {why}.",
             expected=" or ".join(sorted(x.upper() for x in ok)),
             actual="GRANT",
+            divergence=reason(s, inp["process"], inp["request"]),
             picture=decision_table(s, inp["process"], inp["request"], sorted(ok)[0], got),
         )
 
@@ -1157,6 +1191,7 @@ def banker_decision_justified(ctx: Context, inp: Data) -> None:
             f"Your decision {got.upper()} on P{inp['process']}'s request {vec(inp['request'])} is not justified by the rules.",
             expected=" or ".join(sorted(x.upper() for x in ok)),
             actual=got.upper(),
+            divergence=reason(s, inp["process"], inp["request"]),
             picture=decision_table(s, inp["process"], inp["request"], sorted(ok)[0], got),
         )
 
