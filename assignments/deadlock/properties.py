@@ -4,42 +4,76 @@ Two kinds, as in the scheduling assignment:
 
 * differential (``*_matches_reference``): the student's answer equals the reference's,
   tie-breaking rules of the handout included;
-* validity: the answer is *a* right answer, checked by oracles written here and
-  independent of the reference (a witness order that really runs, a cycle that really is
-  one, every lock-order cycle and nothing else), so a student who breaks a tie another
-  valid way keeps those points, and ``osgrade validate`` catches a wrong reference.
+* validity: the answer is *a* right answer, decided only by the oracles of checks.py,
+  which are independent of the reference (a witness order that really runs, a cycle that
+  really is one, every lock-order cycle and nothing else), so a student who breaks a tie
+  another valid way keeps those points, and ``osgrade validate`` catches a wrong reference.
 
-Inputs are small and drawn near the boundary: states built along a finishing order with
-one resource tight at every step, then often made one unit short; graphs that are a DAG
-plus at most one closing edge or a lone self-loop; traces from nested critical sections
-interleaved under mutual exclusion, with the classic shapes (ABBA, nested holds, releases
-out of order, a near miss) mixed in.
+The inputs (inputs.py) are small and drawn near the boundary; see that module.
 """
 
 from __future__ import annotations
 
-import itertools
+import importlib.util
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, Literal
 
-from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.engine.props import Context, Failure, prop
-from grader.engine.results import (
-    Counterexample,
-    GraphEdge,
-    GraphNode,
-    GraphPanel,
-    GraphPicture,
-    TableCell,
-    TablePicture,
+from grader.engine.results import Counterexample
+from grader.simos.deadlock import LockTrace, SystemState, WaitForGraph
+
+
+def _sibling(name: str) -> ModuleType:
+    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
+    full = f"osgrade_deadlock_{name}"
+    if full not in sys.modules:
+        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+    return sys.modules[full]
+
+
+inputs = _sibling("inputs")
+checks = _sibling("checks")
+
+# What the properties use, by name (the tests reach them here too).
+BANKER_BOOK, DETECTION_BOOK = inputs.BANKER_BOOK, inputs.DETECTION_BOOK
+banker_requests, banker_states = inputs.banker_requests, inputs.banker_states
+detection_states, lock_traces = inputs.detection_states, inputs.lock_traces
+wait_for_graphs = inputs.wait_for_graphs
+arrow, fits, in_range, procs, vec = (
+    checks.arrow,
+    checks.fits,
+    checks.in_range,
+    checks.procs,
+    checks.vec,
 )
-from grader.simos.deadlock import AllocationGraph, LockTrace, SystemState, WaitForGraph
+finishing, has_cycle, justified, replay = (
+    checks.finishing,
+    checks.has_cycle,
+    checks.justified,
+    checks.replay,
+)
+lock_cycles, lock_edges, not_a_cycle, rotate = (
+    checks.lock_cycles,
+    checks.lock_edges,
+    checks.not_a_cycle,
+    checks.rotate,
+)
+reason, _need = checks.reason, checks._need
+reduction_table, decision_table = checks.reduction_table, checks.decision_table
+wait_for_picture, lock_picture = checks.wait_for_picture, checks.lock_picture
+CodePath = checks.CodePath
 
 HARNESS = "grader.simos.deadlock.harness:run"
 Data = dict[str, Any]
-Vec = list[int]
 Mat = list[list[int]]
 
 # ============================================================================= replies
@@ -89,31 +123,6 @@ def ask(ctx: Context, function: str, inp: Data, model: type[_Reply]) -> Any:
         raise Failure(
             f"The worker returned a malformed answer from {function}: {where}: {first['msg']}"
         ) from None
-
-
-# ============================================================================= text helpers
-
-
-def vec(v: Sequence[int]) -> str:
-    return " ".join(str(x) for x in v)
-
-
-def procs(ps: Sequence[int]) -> str:
-    return ", ".join(f"P{p}" for p in ps) or "none"
-
-
-def arrow(cycle: Sequence[Any], name: Callable[[Any], str] = lambda p: f"P{p}") -> str:
-    return " → ".join(name(x) for x in [*cycle, cycle[0]]) if cycle else "(none)"
-
-
-def fits(need: Sequence[int], work: Sequence[int]) -> bool:
-    return all(a <= b for a, b in zip(need, work, strict=True))
-
-
-def in_range(ps: Sequence[int], n: int, what: str) -> None:
-    for p in ps:
-        if not 0 <= p < n:
-            raise Failure(f"{what} names process {p}, but the processes are P0..P{n - 1}.")
 
 
 # ============================================================================= snippets
@@ -183,621 +192,6 @@ def snippet(function: str, inputs: Data) -> str:
 
 def describer(function: str) -> Callable[[Data], Counterexample]:
     return lambda inputs: Counterexample(inputs=inputs, snippet=snippet(function, inputs))
-
-
-# ============================================================================= inputs: states
-
-units = st.integers(0, 3)
-
-
-@st.composite
-def resource_states(
-    draw: st.DrawFn, *, claims: bool = False, max_n: int = 6, max_m: int = 3
-) -> Data:
-    """(available, allocation, demand) as a state: demand is the request matrix, or with
-    ``claims`` the need (maximum = allocation + need).
-
-    Shapes: random; a chain (processes finish along a drawn order, one resource type
-    exactly tight at each step); a chain followed by a knot of processes that each want
-    what the next holds. Then often one unit short: one free unit fewer, or one unit
-    more demanded, so that the state sits right on the boundary.
-    """
-    n = draw(st.integers(1, max_n))
-    m = draw(st.integers(1, max_m))
-    shape = draw(st.sampled_from(["chain", "chain", "random", "knot"]))
-    available = [draw(units) for _ in range(m)]
-    allocation = [[0] * m for _ in range(n)]
-    demand = [[0] * m for _ in range(n)]
-    if shape == "random":
-        allocation = [[draw(units) for _ in range(m)] for _ in range(n)]
-        total = [available[j] + sum(r[j] for r in allocation) for j in range(m)]
-        demand = [
-            [min(draw(units), total[j] - allocation[i][j]) for j in range(m)] for i in range(n)
-        ]
-    else:
-        order = list(draw(st.permutations(range(n))))
-        knot = draw(st.integers(2, n)) if shape == "knot" and n >= 2 else 0
-        chain, stuck = order[: n - knot], order[n - knot :]
-        work = list(available)
-        tight = draw(st.integers(0, m - 1))
-        for i in chain:
-            demand[i] = [draw(st.integers(0, w)) for w in work]
-            demand[i][tight] = work[tight]  # exactly what is free: the boundary
-            allocation[i] = [draw(units) for _ in range(m)]
-            # What it releases is what the next one waits for, so the order is forced.
-            tight = draw(st.integers(0, m - 1))
-            allocation[i][tight] = max(1, allocation[i][tight])
-            work = [w + a for w, a in zip(work, allocation[i], strict=True)]
-        if stuck:
-            kinds = [draw(st.integers(0, m - 1)) for _ in stuck]
-            for k, i in enumerate(stuck):
-                allocation[i] = [draw(units) for _ in range(m)]
-                allocation[i][kinds[k]] = max(1, allocation[i][kinds[k]])
-            total = [work[j] + sum(allocation[i][j] for i in stuck) for j in range(m)]
-            for k, i in enumerate(stuck):
-                prev = stuck[k - 1]  # i wants part of what the one before it in the knot holds
-                j = kinds[k - 1]
-                demand[i] = [min(draw(units), total[x] - allocation[i][x]) for x in range(m)]
-                demand[i][j] = work[j] + draw(st.integers(1, allocation[prev][j]))
-    total = [available[j] + sum(r[j] for r in allocation) for j in range(m)]
-    tweak = draw(st.sampled_from(["none", "none", "short", "more"]))
-    if tweak == "short" and any(available):
-        j = draw(st.sampled_from([j for j in range(m) if available[j]]))
-        available[j] -= 1
-        total[j] -= 1
-    elif tweak == "more":
-        i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, m - 1))
-        demand[i][j] += 1
-    demand = [[min(demand[i][j], total[j] - allocation[i][j]) for j in range(m)] for i in range(n)]
-    state: Data = {
-        "available": available,
-        "allocation": allocation,
-        "request": None,
-        "maximum": None,
-    }
-    if claims:
-        state["maximum"] = [
-            [a + d for a, d in zip(ar, dr, strict=True)]
-            for ar, dr in zip(allocation, demand, strict=True)
-        ]
-    else:
-        state["request"] = demand
-    return state
-
-
-# Textbook states (Silberschatz et al., Operating System Concepts, ch. 8).
-BANKER_BOOK: Data = {
-    "available": [3, 3, 2],
-    "allocation": [[0, 1, 0], [2, 0, 0], [3, 0, 2], [2, 1, 1], [0, 0, 2]],
-    "request": None,
-    "maximum": [[7, 5, 3], [3, 2, 2], [9, 0, 2], [2, 2, 2], [4, 3, 3]],
-}
-DETECTION_BOOK: Data = {
-    "available": [0, 0, 0],
-    "allocation": [[0, 1, 0], [2, 0, 0], [3, 0, 3], [2, 1, 1], [0, 0, 2]],
-    "request": [[0, 0, 0], [2, 0, 2], [0, 0, 1], [1, 0, 0], [0, 0, 2]],
-    "maximum": None,
-}
-
-detection_states = st.one_of(st.just(DETECTION_BOOK), resource_states())
-banker_states = st.one_of(st.just(BANKER_BOOK), resource_states(claims=True))
-
-
-@st.composite
-def banker_requests(draw: st.DrawFn) -> Data:
-    """A state with claims, a process and a request: within limits, the whole need, one
-    unit over the need, one unit over what is free, or nothing."""
-    state = draw(banker_states)
-    s = SystemState.from_data(state)
-    n, m = s.processes, s.resources
-    p = draw(st.integers(0, n - 1))
-    need, free = s.need[p], s.available
-    kind = draw(
-        st.sampled_from(["within", "within", "full", "over-need", "over-free", "over-free", "zero"])
-    )
-    if kind == "zero":
-        request = [0] * m
-    elif kind == "full":
-        request = [min(a, b) for a, b in zip(need, free, strict=True)]
-    else:
-        request = [draw(st.integers(0, min(a, b))) for a, b in zip(need, free, strict=True)]
-        j = draw(st.integers(0, m - 1))
-        if kind == "over-need":
-            request[j] = need[j] + draw(st.integers(1, 2))
-        elif kind == "over-free":
-            request[j] = free[j] + 1
-    return {"state": state, "process": p, "request": request}
-
-
-# ============================================================================= inputs: graphs
-
-
-@st.composite
-def wait_for_graphs(draw: st.DrawFn, max_n: int = 8) -> Data:
-    """A wait-for graph: random; from a single-instance resource-allocation graph; or a DAG
-    with at most one edge that closes a cycle, or with a self-loop."""
-    shape = draw(st.sampled_from(["dag+1", "random", "lasso", "rag", "self-loop"]))
-    n = draw(st.integers(1, max_n))
-    node = st.integers(0, n - 1)
-    if shape == "lasso" and n >= 2:
-        # P0 leads through a stem into a cycle it is not on: the search starts off the cycle.
-        rest = list(draw(st.permutations(range(1, n))))
-        stem = draw(st.integers(0, len(rest) - 1))
-        walk = [0, *rest]
-        loop = walk[stem + 1 :]
-        edges = [*itertools.pairwise(walk), (loop[-1], loop[0])]
-        edges += draw(st.lists(st.tuples(node, node), max_size=n // 2))
-        return WaitForGraph.from_edges(n, edges).to_data()
-    if shape == "random":
-        edges = draw(st.lists(st.tuples(node, node), max_size=2 * n))
-        if draw(st.booleans()):
-            edges = [(a, b) for a, b in edges if a != b]
-    elif shape == "rag":
-        resources = draw(st.integers(1, max_n))
-        holder = [draw(st.one_of(st.none(), node)) for _ in range(resources)]
-        held = [r for r, h in enumerate(holder) if h is not None]
-        waiting = [
-            tuple(draw(st.lists(st.sampled_from(held), unique=True, max_size=2))) if held else ()
-            for _ in range(n)
-        ]
-        rag = AllocationGraph(tuple(holder), tuple(waiting))
-        return rag.wait_for().to_data()
-    else:
-        order = list(draw(st.permutations(range(n))))
-        pos = {p: k for k, p in enumerate(order)}
-        edges = [
-            (a, b)
-            for a, b in draw(st.lists(st.tuples(node, node), max_size=2 * n))
-            if pos[a] < pos[b]
-        ]
-        if shape == "self-loop":
-            p = draw(node)
-            edges.append((p, p))
-        elif n >= 2 and draw(st.booleans()):
-            # A path forward through the DAG, then one edge back: exactly one more cycle.
-            on = sorted(draw(st.sets(node, min_size=2, max_size=n)), key=pos.__getitem__)
-            edges += list(itertools.pairwise(on))
-            edges.append((on[-1], on[0]))
-    return WaitForGraph.from_edges(n, edges).to_data()
-
-
-# ============================================================================= inputs: lock traces
-
-LOCKS = ("A", "B", "C", "D", "E")
-
-
-@st.composite
-def _section(draw: st.DrawFn, pool: Sequence[str]) -> list[tuple[str, str]]:
-    """One critical section: nested acquisitions of distinct locks, released in any order
-    (sometimes one before the next is taken, hand over hand)."""
-    locks = draw(st.lists(st.sampled_from(pool), unique=True, min_size=1, max_size=4))
-    ops: list[tuple[str, str]] = []
-    held: list[str] = []
-    for lock in locks:
-        while held and draw(st.integers(0, 3)) == 0:
-            ops.append(("release", held.pop(draw(st.integers(0, len(held) - 1)))))
-        ops.append(("acquire", lock))
-        held.append(lock)
-    while held:
-        ops.append(("release", held.pop(draw(st.integers(0, len(held) - 1)))))
-    return ops
-
-
-def interleave(draw: st.DrawFn, programs: list[list[tuple[str, str]]]) -> list[list[str]]:
-    """A run of the threads' programs: at each step a thread that can move does; an acquire
-    waits while another thread holds the lock. Stops when nobody can move (done, or a
-    real deadlock). Sites are ``t<thread>.c:<line of the program>``."""
-    pc = [0] * len(programs)
-    holder: dict[str, int] = {}
-    events: list[list[str]] = []
-    last = -1
-    while True:
-        movable = []
-        for t, prog in enumerate(programs):
-            if pc[t] < len(prog):
-                op, lock = prog[pc[t]]
-                if op == "release" or holder.get(lock) is None:
-                    movable.append(t)
-        if not movable:
-            return events
-        # Usually the same thread goes on (a switch every few steps, as a scheduler
-        # would); shrinking towards 0 means "no switch".
-        if last in movable and draw(st.integers(0, 5)) != 5:
-            t = last
-        else:
-            t = movable[draw(st.integers(0, len(movable) - 1))]
-        last = t
-        op, lock = programs[t][pc[t]]
-        if op == "acquire":
-            holder[lock] = t
-        else:
-            del holder[lock]
-        events.append([f"T{t}", op, lock, f"t{t}.c:{pc[t] + 1}"])
-        pc[t] += 1
-
-
-def _acq_rel(*locks: str) -> list[tuple[str, str]]:
-    """Acquire ``locks`` in order, release them in reverse."""
-    return [("acquire", x) for x in locks] + [("release", x) for x in reversed(locks)]
-
-
-@st.composite
-def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
-    """The classic shapes, on drawn lock names."""
-    a, b, c, d = draw(st.permutations(LOCKS))[:4]
-    shape = draw(
-        st.sampled_from(
-            ["abba", "nested", "out-of-order", "near-miss", "ring", "gate", "out-of-order"]
-        )
-    )
-    if shape == "abba":
-        return [_acq_rel(a, b), _acq_rel(b, a)]
-    if shape == "nested":  # the inversion exists only through the outer lock a
-        return [_acq_rel(a, b, c), _acq_rel(c, a)]
-    if shape == "out-of-order":  # a released before c is taken: b -> c, but no a -> c
-        return [
-            [
-                ("acquire", a),
-                ("acquire", b),
-                ("release", a),
-                ("acquire", c),
-                ("release", c),
-                ("release", b),
-            ],
-            _acq_rel(c, a),
-        ]
-    if shape == "near-miss":  # the same two locks in both orders, never nested the second time
-        return [_acq_rel(a, b), [("acquire", b), ("release", b), ("acquire", a), ("release", a)]]
-    if shape == "ring":
-        return [_acq_rel(a, b), _acq_rel(b, c), _acq_rel(c, a)]
-    return [_acq_rel(d, a, b), _acq_rel(d, b, a)]  # gate: d serialises them, still reported
-
-
-@st.composite
-def lock_traces(draw: st.DrawFn) -> Data:
-    """A recorded run: the classic shapes (sometimes with an extra random thread) or random
-    nested critical sections of 1-3 threads over 2-5 locks."""
-    if draw(st.integers(0, 2)) != 0:
-        programs = draw(scenario_programs())
-        if draw(st.booleans()):
-            programs.append(
-                [op for _ in range(draw(st.integers(1, 2))) for op in draw(_section(LOCKS[:4]))]
-            )
-    else:
-        pool = LOCKS[: draw(st.integers(2, 5))]
-        threads = draw(st.integers(1, 3))
-        programs = [
-            [op for _ in range(draw(st.integers(1, 3))) for op in draw(_section(pool))]
-            for _ in range(threads)
-        ]
-    events = interleave(draw, programs)
-    return {"events": events}
-
-
-# ============================================================================= oracles
-# Written here, independent of the reference: the validity properties use only these.
-
-
-def finishing(available: Sequence[int], allocation: Mat, demand: Mat) -> list[int]:
-    """An order in which every process that can finish does (the textbook fixpoint)."""
-    work = list(available)
-    done: list[int] = []
-    progress = True
-    while progress:
-        progress = False
-        for i in range(len(allocation)):
-            if i not in done and fits(demand[i], work):
-                work = [w + a for w, a in zip(work, allocation[i], strict=True)]
-                done.append(i)
-                progress = True
-    return done
-
-
-def replay(
-    available: Sequence[int], allocation: Mat, demand: Mat, order: Sequence[int]
-) -> tuple[list[list[int]], int | None]:
-    """Free units before each step of ``order``, and the first step whose demand does not
-    fit (None if all fit). Later steps are replayed as if it had run."""
-    work = list(available)
-    before: list[list[int]] = []
-    bad = None
-    for k, i in enumerate(order):
-        before.append(list(work))
-        if bad is None and not fits(demand[i], work):
-            bad = k
-        work = [w + a for w, a in zip(work, allocation[i], strict=True)]
-    return before, bad
-
-
-def has_cycle(n: int, edges: Sequence[Sequence[int]]) -> list[int] | None:
-    """One cycle, found by Kahn's algorithm then walking back through what is left."""
-    indeg = [0] * n
-    succ: list[list[int]] = [[] for _ in range(n)]
-    pred: list[list[int]] = [[] for _ in range(n)]
-    for p, q in edges:
-        succ[p].append(q)
-        pred[q].append(p)
-        indeg[q] += 1
-    todo = [p for p in range(n) if indeg[p] == 0]
-    gone = set()
-    while todo:
-        p = todo.pop()
-        gone.add(p)
-        for q in succ[p]:
-            indeg[q] -= 1
-            if indeg[q] == 0:
-                todo.append(q)
-    left = [p for p in range(n) if p not in gone]
-    if not left:
-        return None
-    seen: dict[int, int] = {}
-    walk = [left[0]]
-    while walk[-1] not in seen:
-        seen[walk[-1]] = len(walk) - 1
-        walk.append(next(p for p in pred[walk[-1]] if p not in gone))
-    loop = walk[seen[walk[-1]] : -1]
-    return loop[::-1]
-
-
-Event = Sequence[str]
-Path = tuple[str, str, str]  # thread, held_at, acquired_at
-
-
-def lock_edges(
-    events: Sequence[Event],
-) -> tuple[dict[tuple[str, str], set[Path]], dict[tuple[str, str], Path]]:
-    """Every dependency with every code path that creates it, and the first such path.
-
-    Brute force: at each acquire, the thread holds every lock whose last event of that
-    thread so far is an acquire.
-    """
-    paths: dict[tuple[str, str], set[Path]] = {}
-    first: dict[tuple[str, str], Path] = {}
-    for k, (thread, op, lock, site) in enumerate(events):
-        if op != "acquire":
-            continue
-        last: dict[str, tuple[str, str]] = {}
-        for t2, op2, lock2, site2 in events[:k]:
-            if t2 == thread:
-                last[lock2] = (op2, site2)
-        for held, (op2, site2) in last.items():
-            if op2 == "acquire":
-                path = (thread, site2, site)
-                paths.setdefault((held, lock), set()).add(path)
-                first.setdefault((held, lock), path)
-    return paths, first
-
-
-def lock_cycles(edges: set[tuple[str, str]]) -> set[tuple[str, ...]]:
-    """Every elementary cycle, as its locks starting from the smallest (brute force)."""
-    locks = sorted({x for e in edges for x in e})
-    out = set()
-    for size in range(1, len(locks) + 1):
-        for perm in itertools.permutations(locks, size):
-            if perm[0] == min(perm) and all(
-                (perm[k], perm[(k + 1) % size]) in edges for k in range(size)
-            ):
-                out.add(perm)
-    return out
-
-
-def rotate(cycle: Sequence[Any], key: Callable[[Any], Any] = lambda x: x) -> tuple[Any, ...]:
-    """``cycle`` rotated to start at its smallest element (by ``key``)."""
-    if not cycle:
-        return ()
-    k = min(range(len(cycle)), key=lambda i: key(cycle[i]))
-    return tuple(cycle[k:]) + tuple(cycle[:k])
-
-
-# ============================================================================= pictures
-
-
-def reduction_table(
-    state: SystemState,
-    demand: Mat,
-    word: str,
-    expected: Sequence[int] | None,
-    yours: Sequence[int] | None,
-    your_stuck: Sequence[int] | None = None,
-) -> TablePicture:
-    """The reference's finishing order beside yours, step by step, with the free units, and
-    a last row with the verdicts (safe or not; who is deadlocked)."""
-    alloc = [list(r) for r in state.allocation]
-    exp = list(expected or [])
-    got = list(yours or [])
-    n = state.processes
-    got_ok = [p for p in got if 0 <= p < n]
-    ew, _ = replay(state.available, alloc, demand, exp)
-    yw, bad = replay(state.available, alloc, demand, got_ok)
-    rows: list[list[TableCell]] = []
-    mark = None
-    for k in range(max(len(exp), len(got_ok))):
-        e = exp[k] if k < len(exp) else None
-        g = got_ok[k] if k < len(got_ok) else None
-        ok = g is not None and fits(demand[g], yw[k])
-        if mark is None and (e != g or (g is not None and not ok)):
-            mark = k
-        rows.append(
-            [
-                TableCell(text=str(k + 1)),
-                TableCell(
-                    text="" if e is None else f"P{e} ({word} {vec(demand[e])})", tone="accent"
-                ),
-                TableCell(text="" if e is None else vec(ew[k]), tone="muted"),
-                TableCell(
-                    text="—" if g is None else f"P{g} ({word} {vec(demand[g])})",
-                    tone="bad" if mark == k else "plain",
-                ),
-                TableCell(text="" if g is None else vec(yw[k]), tone="muted"),
-                TableCell(
-                    text="" if g is None else ("yes" if ok else "NO"),
-                    tone="plain" if g is None else ("good" if ok else "bad"),
-                ),
-            ]
-        )
-    if bad is not None and mark is None:
-        mark = bad
-    if word == "need":
-        end_ref = "safe" if expected is not None else "unsafe (None)"
-        end_yours = "safe" if yours is not None else "unsafe (None)"
-    else:
-        stuck = [p for p in range(n) if p not in exp]
-        end_ref = f"deadlocked: {procs(stuck)}"
-        end_yours = f"deadlocked: {procs(sorted(your_stuck or []))}"
-    if mark is None and end_ref != end_yours:
-        mark = len(rows)
-    rows.append(
-        [
-            TableCell(text="end"),
-            TableCell(text=end_ref, tone="accent"),
-            TableCell(text=""),
-            TableCell(text=end_yours, tone="bad" if end_ref != end_yours else "plain"),
-            TableCell(text=""),
-            TableCell(text=""),
-        ]
-    )
-    return TablePicture(
-        title="The finishing order, step by step",
-        columns=[
-            "step",
-            "reference runs",
-            "free before",
-            "yours runs",
-            "free before (yours)",
-            f"{word} fits?",
-        ],
-        rows=rows,
-        mark_row=mark,
-        caption=(
-            f"Start: free units {vec(state.available)}. A process may run when its {word} fits in "
-            "the free units; when it finishes, everything it holds becomes free."
-        ),
-    )
-
-
-def decision_table(
-    state: SystemState, p: int, request: Sequence[int], expected: str, yours: str
-) -> TablePicture:
-    need = state.need[p]
-    over_need = [j for j, (r, x) in enumerate(zip(request, need, strict=True)) if r > x]
-    over_free = [j for j, (r, x) in enumerate(zip(request, state.available, strict=True)) if r > x]
-    rows = [
-        [
-            TableCell(text="1"),
-            TableCell(text=f"request {vec(request)} <= need {vec(need)}?"),
-            TableCell(text="no" if over_need else "yes", tone="bad" if over_need else "good"),
-            TableCell(text="no → EXCEEDS_CLAIM"),
-        ],
-        [
-            TableCell(text="2"),
-            TableCell(text=f"request {vec(request)} <= free {vec(state.available)}?"),
-            TableCell(text="no" if over_free else "yes", tone="bad" if over_free else "good"),
-            TableCell(text="no → WAIT"),
-        ],
-    ]
-    safe_after = None
-    if not over_need and not over_free:
-        alloc = [list(r) for r in state.allocation]
-        alloc[p] = [a + r for a, r in zip(alloc[p], request, strict=True)]
-        free = [a - r for a, r in zip(state.available, request, strict=True)]
-        needs = [list(r) for r in state.need]
-        needs[p] = [x - r for x, r in zip(needs[p], request, strict=True)]
-        safe_after = len(finishing(free, alloc, needs)) == state.processes
-        rows.append(
-            [
-                TableCell(text="3"),
-                TableCell(text=f"after the grant (free {vec(free)}), is the state safe?"),
-                TableCell(text="yes" if safe_after else "no", tone="good" if safe_after else "bad"),
-                TableCell(text="yes → GRANT, no → UNSAFE"),
-            ]
-        )
-    rows.append(
-        [
-            TableCell(text=""),
-            TableCell(text="decision"),
-            TableCell(text=f"reference: {expected.upper()}", tone="accent"),
-            TableCell(text=f"yours: {yours.upper()}", tone="bad"),
-        ]
-    )
-    return TablePicture(
-        title=f"The Banker's checks for P{p} requesting {vec(request)}",
-        columns=["check", "question", "answer", "leads to"],
-        rows=rows,
-        # The check that decides, where the reference's answer comes from.
-        mark_row=0 if over_need else (1 if over_free else 2),
-        caption=(
-            "The checks are made in this order; the first that fails decides (the marked row). "
-            "The last row compares the decisions."
-        ),
-    )
-
-
-def wait_for_picture(
-    graph: Data, expected: Sequence[int] | None, yours: Sequence[int] | None, yours_note: str = ""
-) -> GraphPicture:
-    n = graph["n"]
-    edges = [GraphEdge(source=str(p), target=str(q)) for p, q in graph["edges"]]
-    yours_ok = [p for p in (yours or []) if 0 <= p < n] or None
-    return GraphPicture(
-        title="The wait-for graph",
-        nodes=[GraphNode(id=str(p), label=f"P{p}") for p in range(n)],
-        panels=[
-            GraphPanel(
-                title="Reference (expected)",
-                edges=edges,
-                cycle=[str(p) for p in expected] if expected else None,
-                note="" if expected else "There is no cycle: no deadlock.",
-            ),
-            GraphPanel(
-                title="Yours",
-                edges=edges,
-                cycle=[str(p) for p in yours_ok] if yours_ok else None,
-                note=yours_note or ("" if yours_ok else "Your find_cycle returned None."),
-            ),
-        ],
-        caption="An edge P → Q: P waits for a resource that Q holds. The highlighted cycle is the deadlock.",
-    )
-
-
-def lock_picture(
-    real: set[tuple[str, str]],
-    yours: set[tuple[str, str]] | None,
-    expected_cycle: Sequence[str] | None,
-    your_cycle: Sequence[str] | None,
-    labels: dict[tuple[str, str], str],
-    your_note: str = "",
-) -> GraphPicture:
-    """The real lock-order graph beside yours. ``yours`` None: you were asked for cycles
-    only, so your panel shows the real graph with your cycle on it."""
-    mine_set = real if yours is None else yours
-    locks = sorted(
-        {x for e in real | mine_set for x in e} | set(expected_cycle or []) | set(your_cycle or [])
-    )
-
-    def edge(e: tuple[str, str], tone: Literal["plain", "missing", "extra"]) -> GraphEdge:
-        return GraphEdge(source=e[0], target=e[1], tone=tone, label=labels.get(e, ""))
-
-    mine = [edge(e, "plain") for e in sorted(mine_set & real)]
-    mine += [edge(e, "missing") for e in sorted(real - mine_set)]
-    mine += [edge(e, "extra") for e in sorted(mine_set - real)]
-    return GraphPicture(
-        title="The lock-order graph",
-        nodes=[GraphNode(id=x, label=x, shape="lock") for x in locks],
-        panels=[
-            GraphPanel(
-                title="From the trace (reference)",
-                edges=[edge(e, "plain") for e in sorted(real)],
-                cycle=list(expected_cycle) if expected_cycle else None,
-            ),
-            GraphPanel(
-                title="Yours",
-                edges=mine,
-                cycle=list(your_cycle) if your_cycle else None,
-                note=your_note,
-            ),
-        ],
-        caption="An edge A → B: a thread held A while it acquired B. A cycle is a potential deadlock.",
-    )
 
 
 # ============================================================================= detection
@@ -927,22 +321,6 @@ def student_cycle(ctx: Context, graph: Data) -> list[int] | None:
     return reply.cycle
 
 
-def not_a_cycle(graph: Data, cycle: Sequence[int]) -> str | None:
-    """Why ``cycle`` is not a cycle of ``graph``, or None if it is one."""
-    if not cycle:
-        return "it is empty; return None when there is no cycle"
-    if len(set(cycle)) != len(cycle):
-        again = next(p for p in cycle if cycle.count(p) > 1)
-        return f"P{again} appears twice; list each process of the cycle once"
-    edges = {(p, q) for p, q in graph["edges"]}
-    for k, p in enumerate(cycle):
-        q = cycle[(k + 1) % len(cycle)]
-        if (p, q) not in edges:
-            closing = " (the step back to the start)" if k == len(cycle) - 1 else ""
-            return f"there is no edge P{p} → P{q}{closing}"
-    return None
-
-
 @prop(describe=describer("find_cycle"), graph=wait_for_graphs())
 def cycle_matches_reference(ctx: Context, graph: Data) -> None:
     exp = ctx.reference.find_cycle(WaitForGraph.from_data(graph))
@@ -1011,10 +389,6 @@ def student_sequence(ctx: Context, state: Data) -> list[int] | None:
     if reply.sequence is not None:
         in_range(reply.sequence, len(state["allocation"]), "Your safe sequence")
     return reply.sequence
-
-
-def _need(s: SystemState) -> Mat:
-    return [list(r) for r in s.need]
 
 
 @prop(describe=describer("safe_sequence"), state=banker_states)
@@ -1096,54 +470,6 @@ def student_decision(ctx: Context, inp: Data) -> str:
     return reply.decision
 
 
-def justified(s: SystemState, p: int, request: Sequence[int]) -> set[str]:
-    """Every decision the rules allow, whatever the order of the checks."""
-    need = s.need[p]
-    out = set()
-    if any(r > x for r, x in zip(request, need, strict=True)):
-        out.add("exceeds_claim")
-    if any(r > x for r, x in zip(request, s.available, strict=True)):
-        out.add("wait")
-    if out:
-        return out
-    alloc = [list(r) for r in s.allocation]
-    alloc[p] = [a + r for a, r in zip(alloc[p], request, strict=True)]
-    needs = _need(s)
-    needs[p] = [x - r for x, r in zip(needs[p], request, strict=True)]
-    free = [a - r for a, r in zip(s.available, request, strict=True)]
-    safe = len(finishing(free, alloc, needs)) == s.processes
-    return {"grant"} if safe else {"unsafe"}
-
-
-def reason(s: SystemState, p: int, request: Sequence[int]) -> str:
-    """Which of the three checks decides, and why, in one sentence."""
-    need = s.need[p]
-    over = [j for j in range(s.resources) if request[j] > need[j]]
-    if over:
-        j = over[0]
-        return (
-            f"Check 1 decides: P{p} asks for {request[j]} of R{j} but may still need only "
-            f"{need[j]} (its claim minus what it holds): EXCEEDS_CLAIM."
-        )
-    short = [j for j in range(s.resources) if request[j] > s.available[j]]
-    if short:
-        j = short[0]
-        return f"Check 2 decides: P{p} asks for {request[j]} of R{j} but only {s.available[j]} is free: WAIT."
-    alloc = [list(r) for r in s.allocation]
-    alloc[p] = [a + r for a, r in zip(alloc[p], request, strict=True)]
-    needs = _need(s)
-    needs[p] = [x - r for x, r in zip(needs[p], request, strict=True)]
-    free = [a - r for a, r in zip(s.available, request, strict=True)]
-    order = finishing(free, alloc, needs)
-    if len(order) == s.processes:
-        return f"Check 3 decides: after the grant (free {vec(free)}) the order {procs(order)} finishes everyone: GRANT."
-    stuck = [i for i in range(s.processes) if i not in order]
-    return (
-        f"Check 3 decides: after the grant (free {vec(free)}) {procs(stuck)} can never "
-        "finish, whatever the order: UNSAFE."
-    )
-
-
 @prop(describe=describer("request_decision"), inp=banker_requests())
 def banker_request_matches_reference(ctx: Context, inp: Data) -> None:
     s = SystemState.from_data(inp["state"])
@@ -1206,7 +532,7 @@ def student_dependencies(ctx: Context, trace: Data) -> list[DepTuple]:
     return [tuple(d) for d in reply.dependencies]  # type: ignore[misc]
 
 
-def _labels(first: dict[tuple[str, str], Path]) -> dict[tuple[str, str], str]:
+def _labels(first: dict[tuple[str, str], CodePath]) -> dict[tuple[str, str], str]:
     return {e: f"{t}: took {e[0]} at {a}, then {e[1]} at {b}" for e, (t, a, b) in first.items()}
 
 
