@@ -264,7 +264,16 @@ def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
     a, b, c, d = draw(st.permutations(LOCKS))[:4]
     shape = draw(
         st.sampled_from(
-            ["abba", "nested", "out-of-order", "near-miss", "ring", "gate", "out-of-order"]
+            [
+                "abba",
+                "nested",
+                "out-of-order",
+                "near-miss",
+                "ring",
+                "gate",
+                "out-of-order",
+                "tangle",
+            ]
         )
     )
     if shape == "abba":
@@ -287,6 +296,11 @@ def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
         return [_acq_rel(a, b), [("acquire", b), ("release", b), ("acquire", a), ("release", a)]]
     if shape == "ring":
         return [_acq_rel(a, b), _acq_rel(b, c), _acq_rel(c, a)]
+    if shape == "tangle":  # threads nesting 3-4 locks in their own orders: a dense graph
+        return [
+            _acq_rel(*draw(st.permutations([a, b, c, d]))[: draw(st.integers(3, 4))])
+            for _ in range(draw(st.integers(2, 3)))
+        ]
     return [_acq_rel(d, a, b), _acq_rel(d, b, a)]  # gate: d serialises them, still reported
 
 
