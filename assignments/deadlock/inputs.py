@@ -153,9 +153,17 @@ def banker_requests(draw: st.DrawFn) -> Data:
 def wait_for_graphs(draw: st.DrawFn, max_n: int = 8) -> Data:
     """A wait-for graph: random; from a single-instance resource-allocation graph; or a DAG
     with at most one edge that closes a cycle, or with a self-loop."""
-    shape = draw(st.sampled_from(["dag+1", "random", "lasso", "rag", "self-loop"]))
+    shape = draw(st.sampled_from(["dag+1", "random", "lasso", "rag", "self-loop", "two-cycles"]))
     n = draw(st.integers(1, max_n))
     node = st.integers(0, n - 1)
+    if shape == "two-cycles":
+        # Two cycles (one may be a self-loop): which one the search meets first is the rule.
+        edges = []
+        for _ in range(2):
+            ring = draw(st.lists(node, unique=True, min_size=1, max_size=3))
+            edges += [(ring[k], ring[(k + 1) % len(ring)]) for k in range(len(ring))]
+        edges += draw(st.lists(st.tuples(node, node), max_size=n // 2))
+        return WaitForGraph.from_edges(n, edges).to_data()
     if shape == "lasso" and n >= 2:
         # P0 leads through a stem into a cycle it is not on: the search starts off the cycle.
         rest = list(draw(st.permutations(range(1, n))))
@@ -273,6 +281,8 @@ def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
                 "gate",
                 "out-of-order",
                 "tangle",
+                "any-graph",
+                "any-graph",
             ]
         )
     )
@@ -296,6 +306,24 @@ def scenario_programs(draw: st.DrawFn) -> list[list[tuple[str, str]]]:
         return [_acq_rel(a, b), [("acquire", b), ("release", b), ("acquire", a), ("release", a)]]
     if shape == "ring":
         return [_acq_rel(a, b), _acq_rel(b, c), _acq_rel(c, a)]
+    if shape == "any-graph":
+        # Any lock-order graph at all: one two-lock section per wanted edge, dealt out to
+        # 1-3 threads. Cycle searches (Johnson's blocking, components) meet dense graphs.
+        pairs = draw(
+            st.lists(
+                st.tuples(st.sampled_from(LOCKS), st.sampled_from(LOCKS)).filter(
+                    lambda e: e[0] != e[1]
+                ),
+                unique=True,
+                min_size=2,
+                max_size=12,
+            )
+        )
+        threads = draw(st.integers(1, 3))
+        return [
+            [op for k, (x, y) in enumerate(pairs) if k % threads == t for op in _acq_rel(x, y)]
+            for t in range(threads)
+        ]
     if shape == "tangle":  # threads nesting 3-4 locks in their own orders: a dense graph
         return [
             _acq_rel(*draw(st.permutations([a, b, c, d]))[: draw(st.integers(3, 4))])
