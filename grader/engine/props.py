@@ -221,9 +221,16 @@ def run_property(
 
     try:
         try:
-            check()
-        except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure wraps what it saw
-            raise _first_meaningful(group) from group
+            try:
+                check()
+            except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure wraps what it saw
+                spent = group.subgroup(_BudgetSpent) is not None
+                inner = _first_meaningful(group)
+                if inner is group and spent:
+                    # The budget ran out while Hypothesis replayed a case (during shrinking):
+                    # the same as running out of time, not a grader error.
+                    raise _BudgetSpent from None
+                raise inner from group
         except _BudgetSpent:
             if not best:  # no failure found within the time budget
                 return finish("passed", "", None, f"stopped after {budget_s:g} s (time budget)")

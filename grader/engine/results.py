@@ -104,10 +104,42 @@ class GraphPicture(_Model):
     caption: str = ""
 
 
+FrameOutcome = Literal["hit", "tlb_hit", "tlb_miss", "fault", "segfault", "stray"]
+
+
+class FrameColumn(_Model):
+    """The frames just after one access, and what the access did.
+
+    ``cells[f]`` labels the page in frame ``f`` (None: free). ``frame`` is the frame the
+    access used (drawn highlighted); ``stray``: the translation reached a frame that does
+    not hold the page (``frame`` is that frame, or None when it is outside memory).
+    """
+
+    cells: list[str | None]
+    outcome: FrameOutcome
+    frame: int | None = None
+    evicted: str | None = None  # the page evicted to make room
+    write_back: bool = False  # the evicted page was dirty and written to swap
+    dirty: bool = False  # the page the access used is dirty after it (drawn "3d")
+
+
+class FramesPicture(_Model):
+    """Frames over time, one column per access: the reference's above, the student's below."""
+
+    kind: Literal["frames"] = "frames"
+    accesses: list[str]  # one heading per access, e.g. "3" or "1:3w" (process 1, page 3, write)
+    expected: list[FrameColumn]
+    actual: list[FrameColumn] | None = None  # None when the submission produced no run
+    mark: int | None = None  # the first access where the two differ
+    note: str = ""  # one sentence under the picture (what the mark means here)
+
+
 # Every picture kind a counterexample can carry; the report draws each through the registry
 # in grader/report/figures.py. A new kind: a model here (with its own ``kind`` literal), one
 # entry in this union and one in that registry.
-Picture = Annotated[Union[GanttPicture, TablePicture, GraphPicture], Field(discriminator="kind")]
+Picture = Annotated[
+    Union[GanttPicture, TablePicture, GraphPicture, FramesPicture], Field(discriminator="kind")
+]
 
 
 class Counterexample(_Model):

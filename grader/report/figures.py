@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.results import GanttPicture, GraphPicture, Picture, TablePicture
+from ..engine.results import FramesPicture, GanttPicture, GraphPicture, Picture, TablePicture
+from .frames import layout_frames
 from .gantt import layout_gantt
 from .graph import layout_graph
 from .table import layout_table
@@ -55,14 +56,27 @@ def _graph(picture: GraphPicture, figure_id: str) -> Figure:
     return Figure("graph", "graph.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
 
 
+def _frames(picture: FramesPicture, figure_id: str) -> Figure:
+    chart = layout_frames(picture, figure_id)
+    return Figure(
+        "frames",
+        "frames.svg.j2",
+        chart,
+        chart.caption,
+        "The frames after each access, one column per access ([x] = the frame it used):",
+        chart.text,
+    )
+
+
 _LAYOUTS: dict[str, Callable[[Any, str], Figure]] = {
     "gantt": _gantt,
     "table": _table,
     "graph": _graph,
+    "frames": _frames,
 }
 
 # CSS templates included in the HTML report's <style>, one per kind that needs its own.
-STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "graph.css.j2")
+STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "graph.css.j2", "frames.css.j2")
 
 
 def layout_figure(picture: Picture, figure_id: str) -> Figure:
