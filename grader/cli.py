@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -13,6 +13,7 @@ from .engine.errors import ConfigError, SubmissionError
 from .engine.grade import Mode, failed_report, grade
 from .engine.results import GradeReport
 from .report import summary, write_outputs
+from .report.figures import layout_figure
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument(
             "--test", action="append", default=None, help="only this test id (repeatable)"
+        )
+        sp.add_argument(
+            "--replay",
+            action="append",
+            default=None,
+            metavar="TEST=CASE",
+            help="reproduce the case a report gave for TEST (repeatable); runs only those tests",
         )
 
     g = sub.add_parser(
@@ -102,6 +110,7 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
     mode: Mode = "check" if args.command == "check" else "grade"
     if not args.submission.exists():
         raise SubmissionError(f"submission {args.submission} does not exist; check the path")
+    replay = _replays(args.replay)
     try:
         report = grade(
             assignment,
@@ -110,6 +119,7 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
             seed=args.seed,
             max_examples=args.max_examples,
             only=args.test,
+            replay=replay,
         )
         status = EXIT_OK
     except (ConfigError, SubmissionError):
@@ -118,12 +128,28 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
         report = failed_report(assignment, args.submission, exc, mode)
         print(f"osgrade: internal error while grading:\n{report.grader_error}", file=sys.stderr)
         status = EXIT_FAILED
-    _emit(report, args.out)
+    _emit(report, args.out, shown=set(replay))
     return status
 
 
-def _emit(report: GradeReport, out: Path | None) -> None:
+def _replays(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        test, eq, case = item.partition("=")
+        if not eq or not test or not case:
+            raise ConfigError(f"--replay takes TEST=CASE (the text the report gives), got {item!r}")
+        out[test] = case
+    return out
+
+
+def _emit(report: GradeReport, out: Path | None, shown: Collection[str] = ()) -> None:
     print(summary(report))
+    for t in report.tests:  # a replayed case is printed in full: that is what it is for
+        cx = t.counterexample
+        if t.id in shown and cx is not None and cx.picture is not None:
+            figure = layout_figure(cx.picture, f"replay-{t.number}")
+            print(f"\nTest {t.number} ({t.name}): {figure.text_intro}")
+            print("\n".join(figure.text))
     warning = report.isolation.get("warning")
     if warning and report.mode == "grade":  # staff-facing: students self-checking need not care
         print(f"osgrade: warning: {warning}", file=sys.stderr)

@@ -50,6 +50,7 @@ def load_properties(assignment: Assignment) -> dict[str, PropertySpec]:
                 f"{t.property!r} is not a property in {assignment.properties_path.name} "
                 f"(known: {', '.join(sorted(found)) or 'none'})"
             )
+        assignment.params_for(t, found[t.property].params_model)  # ConfigError if wrong
     return found
 
 
@@ -95,14 +96,28 @@ def grade(
     seed: int | None = None,
     max_examples: int | None = None,
     only: list[str] | None = None,
+    replay: dict[str, str] | None = None,
 ) -> GradeReport:
-    """Grade one submission. Raises SubmissionError only when it cannot be read at all."""
+    """Grade one submission. Raises SubmissionError only when it cannot be read at all.
+
+    ``replay`` maps test ids to a case each test's property reproduces instead of
+    searching (one example; only those tests run). ConfigError for an unknown test or a
+    property that cannot replay.
+    """
     started = time.perf_counter()
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     spec = assignment.spec
     run_seed = spec.hypothesis.seed if seed is None else seed
-    tests = [t for t in spec.tests if (mode == "grade" or t.public) and (not only or t.id in only)]
     properties = load_properties(assignment)
+    replay = replay or {}
+    if replay:
+        _check_replay(assignment, properties, replay, mode)
+        only = list(replay)
+    tests = [
+        t
+        for t in spec.tests
+        if (mode == "grade" or t.public or t.id in replay) and (not only or t.id in only)
+    ]
     reference = load_reference(assignment)
     limits = WorkerLimits(
         call_timeout_s=spec.limits.call_timeout_s,
@@ -138,11 +153,16 @@ def grade(
                         TestResult(**base, score=0.0, outcome="error", message=problems[0])
                     )
                     continue
+                prop_spec = properties[t.property]
+                ctx.test_id = t.id
+                ctx.params = assignment.params_for(t, prop_spec.params_model)
+                ctx.replay = replay.get(t.id)
+                examples = max_examples or t.max_examples or spec.hypothesis.max_examples
                 out = run_property(
-                    properties[t.property],
+                    prop_spec,
                     ctx,
                     test_id=t.id,
-                    max_examples=max_examples or t.max_examples or spec.hypothesis.max_examples,
+                    max_examples=1 if ctx.replay is not None else examples,
                     seed=run_seed,
                     budget_s=spec.hypothesis.test_budget_s,
                 )
@@ -178,6 +198,25 @@ def grade(
         isolation=isolation,
         environment=_environment(),
     )
+
+
+def _check_replay(
+    assignment: Assignment, properties: dict[str, PropertySpec], replay: dict[str, str], mode: Mode
+) -> None:
+    tests = {t.id: t for t in assignment.spec.tests}
+    for test_id in replay:
+        t = tests.get(test_id)
+        if t is None:
+            raise ConfigError(
+                f"--replay: {assignment.name} has no test {test_id!r} (tests: {', '.join(tests)})"
+            )
+        if mode == "check" and t.visibility != "visible":
+            raise ConfigError(
+                f"--replay: the details of test {test_id!r} are not shown to students, "
+                "so it cannot be replayed with `osgrade check`"
+            )
+        if not properties[t.property].replayable:
+            raise ConfigError(f"--replay: test {test_id!r} cannot replay a case")
 
 
 def failed_report(
