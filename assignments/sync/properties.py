@@ -144,7 +144,7 @@ def _end_text(t: ThreadData, last: StepData | None) -> tuple[str, str]:
     if t.state == "done":
         return "finished", "good"
     if t.state == "blocked":
-        inside = f" in {t.calls[-1]}" if t.calls else ""
+        inside = f" in {t.calls[0]}" if len(t.calls) > 1 else ""
         return f"{t.waiting or 'blocked'}{inside}{at}", "warn"
     if t.state == "escaped":
         return f"escaped the explorer{at}", "bad"
@@ -190,13 +190,13 @@ def picture(run: RunData, test_id: str, title: str) -> LanesPicture:
 # ----------------------------------------------------------------------------- judging
 
 
-HEADLINES = {
-    "violation": "A rule was broken",
-    "exception": "A thread raised an exception",
-    "spinning": "The threads never finished",
-    "deadlock": "Deadlock",
-    "lost_wakeup": "Lost wake-up",
-    "uncontrolled": "A thread escaped the explorer's control",
+HEADLINES = {  # deadlock and lost wake-up messages name themselves
+    "violation": "A rule was broken: ",
+    "exception": "A thread raised an exception: ",
+    "spinning": "The threads never finished: ",
+    "deadlock": "",
+    "lost_wakeup": "",
+    "uncontrolled": "A thread escaped the explorer's control: ",
 }
 
 
@@ -218,12 +218,10 @@ def judge(ctx: Context, run: RunData, scenario: dict[str, Any], title: str, sear
     if run.escaped:
         ctx.worker.kill()  # a thread of the submission still runs there: start afresh
     preempt = f"{run.preemptions} preemption{'s' if run.preemptions != 1 else ''}"
-    shown = picture(run, ctx.test_id, title)
-    if searched:
-        shown = shown.model_copy(update={"caption": f"This interleaving was {searched}."})
+    how = f"It takes {preempt}" + (f"; it was {searched}" if searched else "")
+    shown = picture(run, ctx.test_id, title).model_copy(update={"caption": f"{how}."})
     raise Failure(
-        f"{HEADLINES[run.status]}: {run.message}",
-        divergence=f"After {run.total_steps} steps and {preempt}: {run.message}",
+        f"{HEADLINES[run.status]}{run.message}",
         picture=shown,
         snippet=snippet(ctx.test_id, run.schedule),
     )
@@ -303,6 +301,7 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
         plan = Schedule(scenario, granularity, p.time_slice, tuple(sorted(preemptions)))
         _replay(ctx, p, encode(plan), title, scenario)
 
+    check.scenarios = checked  # type: ignore[attr-defined]  # for benchmarks/sync_explorer.py
     return check
 
 
@@ -338,7 +337,8 @@ cv_broadcast = explored(
 sem_count = explored(
     "Semaphore: counting",
     [
-        ({"kind": "semaphore", "initial": 1, "threads": ["PCV", "PCV", "PCV"]}, "opcode"),
+        ({"kind": "semaphore", "initial": 0, "threads": ["P", "V", "P", "V"]}, "opcode"),
+        ({"kind": "semaphore", "initial": 0, "threads": ["V", "V", "PP"]}, "opcode"),
         ({"kind": "semaphore", "initial": 2, "threads": ["PCV", "PCV", "PCV"]}, "opcode"),
     ],
 )

@@ -24,7 +24,9 @@ def make(name, doc, what, must, edits, raw=None):
     d = OUT / name
     d.mkdir(parents=True, exist_ok=True)
     (d / "primitives.py").write_text(text)
-    (d / "NOTES.md").write_text(f"{what}\nMust lose points in: [{', '.join(must)}].\n")
+    (d / "NOTES.md").write_text(
+        f"{what}\nMust lose points in exactly: [{', '.join(must)}]; every other test passes.\n"
+    )
 
 
 SPIN_ACQUIRE = """    def acquire(self) -> None:
@@ -100,7 +102,19 @@ make(
     "Sample: the reference, except Mutex.acquire lets go of the guard before sleeping.",
     "Buggy sample: Mutex.acquire releases its guard and only then sleeps (two steps): a "
     "release in between finds nobody asleep, and the waiter sleeps forever (lost wake-up).",
-    ["mutex-mutex"],
+    [
+        "mutex-mutex",
+        "mutex-owner",
+        "cv-signal",
+        "cv-broadcast",
+        "sem-count",
+        "sem-signal",
+        "bb-delivery",
+        "rw-exclusion",
+        "rw-share",
+        "rw-writers-first",
+        "barrier",
+    ],
     [
         (
             MUTEX_SLEEP,
@@ -158,7 +172,15 @@ make(
     "Sample: the reference, except Condition.wait releases the mutex outside its guard.",
     "Buggy sample: Condition.wait releases the mutex and then sleeps without holding its "
     "guard, so a signal sent in between is lost and the waiter sleeps forever.",
-    ["cv-signal", "cv-broadcast"],
+    [
+        "cv-signal",
+        "cv-broadcast",
+        "sem-count",
+        "sem-signal",
+        "bb-delivery",
+        "rw-exclusion",
+        "barrier",
+    ],
     [
         (
             "        while self.guard.test_and_set() == 1:\n"
@@ -176,7 +198,7 @@ make(
     "Buggy sample: Semaphore.acquire waits with `if self.value == 0` instead of `while`: "
     "under Mesa semantics another thread can take the permit between the signal and the "
     "wake-up, and the count goes below zero.",
-    ["sem-count"],
+    ["sem-count", "bb-delivery"],
     [(SEM_WAIT, "        if self.value == 0:\n            self.positive.wait()\n")],
 )
 
@@ -185,7 +207,7 @@ make(
     "Sample: the reference, except Semaphore.release bumps the count outside the mutex.",
     "Buggy sample: Semaphore.release does `self.value += 1` before taking the mutex: the "
     "read-add-write races with acquire's `self.value -= 1` and a release can be lost.",
-    ["sem-count"],
+    ["sem-count", "sem-signal"],
     [
         (
             "    def release(self) -> None:\n"
@@ -269,7 +291,20 @@ make(
     "Sample: a Mutex built on threading.Lock instead of the course's primitives.",
     "Hostile sample: Mutex uses a real threading.Lock, which blocks where the explorer "
     "cannot see it; every test that uses Mutex must report the blocked line.",
-    ["mutex-mutex"],
+    [
+        "mutex-mutex",
+        "mutex-owner",
+        "mutex-sleeps",
+        "cv-signal",
+        "cv-broadcast",
+        "sem-count",
+        "sem-signal",
+        "bb-delivery",
+        "rw-exclusion",
+        "rw-share",
+        "rw-writers-first",
+        "barrier",
+    ],
     [
         (
             "    def __init__(self) -> None:\n"

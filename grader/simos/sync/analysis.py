@@ -51,12 +51,15 @@ def _threads(run: Run, namer: Namer, places: Places) -> tuple[list[ThreadEnd], d
         waiting = ""
         if state is BLOCKED and blocked_on is not None:
             waiting = _waiting(blocked_on, namer)
+            if len(calls) >= 2 and blocked_on[0] == "queue":
+                obj, label = calls[1][0], calls[1][1]  # the primitive the tested class called
+                waiting = f"sleeps in {label}({namer(obj)})" if obj is not None else waiting
             inner = calls[-1] if calls else None
             if inner is not None and inner[2] == "acquire" and inner[0] is not None:
                 held = holders.get(id(inner[0]))
                 if held is not None and held[1] != t.tid:
                     edges[t.tid] = held[1]
-                    waiting = f"waits for {namer(inner[0])}, held by T{held[1]}"
+                    waiting = f"waits for {namer(inner[0])}, which T{held[1]} holds"
         shown = "escaped" if t.tid in run.escaped else state
         if state not in (BLOCKED, DONE) and t.tid == running:
             shown = "running"
@@ -119,16 +122,19 @@ def _stuck(
     blocked = [e for e in ends if e.state == "blocked"]
     parts = []
     for e in blocked:
-        inside = f" in {e.calls[-1]}" if e.calls else ""
-        holding = f", holding {', '.join(e.holds)}" if e.holds else ""
+        inside = f" (in {e.calls[0]})" if e.calls else ""
+        holding = f" holding {', '.join(e.holds)}," if e.holds else ""
         at = f" at {e.where}" if e.where else ""
-        parts.append(f"T{e.tid} {e.waiting or 'is blocked'}{inside}{at}{holding}")
+        parts.append(f"T{e.tid}{at}{inside}{holding} {e.waiting or 'is blocked'}")
     cycle = _cycle(edges)
     text = "Deadlock: every thread is blocked. " + "; ".join(parts) + "."
     if cycle:
         text += " Cycle: " + " → ".join(f"T{t}" for t in (*cycle, cycle[0])) + "."
-    elif any(edges):
-        text += " Nobody who could wake them is running."
+    else:
+        quiet = [e.tid for e in blocked if e.tid not in edges]
+        if quiet:
+            who = " and ".join(f"T{t}" for t in quiet)
+            text += f" {who} can only be woken by a thread that is itself blocked."
     return Verdict("deadlock", text, tuple(ends), cycle, blocked[0].tid if blocked else None)
 
 
@@ -206,8 +212,9 @@ def judge(run: Run, monitor: Monitor, namer: Namer, places: Places) -> Verdict:
         verdict = _stalled(run, places, ends)
     else:
         verdict = _stuck(run, monitor, namer, ends, edges)
-    if run.escaped:
-        who = ", ".join(f"T{t}" for t in run.escaped)
+    stubborn = [t for t in run.escaped if not (stop.kind == "stalled" and t == stop.tid)]
+    if stubborn:
+        who = ", ".join(f"T{t}" for t in stubborn)
         verdict = Verdict(
             verdict.status if verdict.status != "passed" else "uncontrolled",
             verdict.message

@@ -41,7 +41,7 @@ def _row(t: int, kind: str, where: str = "", code: str = "", note: str = "") -> 
 
 
 def _note_op(entry: tuple[Any, ...], namer: Namer) -> str:
-    _, _, obj, op, args, result = entry
+    _, _, obj, op, args, result, _quiet = entry
     call = f"{namer(obj)}.{op}({', '.join(_value(a) for a in args)})"
     return call if op == "store" else f"{call} → {_value(result)}"
 
@@ -61,6 +61,8 @@ def raw_rows(run: Run, namer: Namer, places: Places, monitor: Monitor) -> list[R
             note = opname_at(code, entry[4]) if kind == "opcode" else ""
             row = _row(tid, kind, places.where(code, line), places.source(code, line), note)
         elif kind == "op":
+            if entry[6]:
+                continue  # inside a primitive the test does not focus on: not worth a note
             prev = last.get(tid)
             text = _note_op(entry, namer)
             if prev is not None and pending is None and prev["kind"] in ("line", "opcode", "op"):
@@ -72,6 +74,8 @@ def raw_rows(run: Run, namer: Namer, places: Places, monitor: Monitor) -> list[R
             row = _row(tid, "sleep", note=f"sleeps on {namer(entry[2])}{guard}")
         elif kind == "wake":
             woken, limit = entry[3], entry[4]
+            if entry[5] and not woken:
+                continue
             call = "wake_one()" if limit == 1 else "wake_all()"
             who = ", ".join(f"T{w}" for w in woken) or "nobody (no thread was asleep)"
             row = _row(tid, "wake", note=f"{namer(entry[2])}.{call} wakes {who}")

@@ -45,6 +45,9 @@ class Program:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+REAL: Any = None  # stress.RealHarness while a program runs on real threads (benchmarks)
+
+
 def _run() -> Run:
     run = controller()
     assert run is not None, "test programs run under the explorer"
@@ -52,23 +55,36 @@ def _run() -> Run:
 
 
 def point(label: str) -> None:
+    if REAL is not None and controller() is None:
+        REAL.point(label)
+        return
     _run().point(label)
 
 
 def emit(*event: Any) -> None:
+    if REAL is not None and controller() is None:
+        REAL.emit(event)
+        return
     _run().emit(event)
 
 
 def until(predicate: Callable[[], bool], label: str) -> None:
+    if REAL is not None and controller() is None:
+        REAL.until(predicate, label)
+        return
     _run().wait_until(predicate, label)
 
 
 def asleep(tid: int) -> bool:
+    if REAL is not None and controller() is None:
+        return False
     t = _run().threads[tid]
     return t.state is BLOCKED and t.blocked_on is not None and t.blocked_on[0] == "queue"
 
 
 def steps(tid: int) -> int:
+    if REAL is not None and controller() is None:
+        return int(REAL.steps(tid))
     return _run().threads[tid].steps
 
 

@@ -102,6 +102,7 @@ class ManagedThread:
         "name",
         "ops",
         "os",
+        "quiet",
         "slice",
         "state",
         "steps",
@@ -126,6 +127,7 @@ class ManagedThread:
         self.yielded = False
         self.loc: tuple[Any, int] | None = None  # (code, line) of the last traced step
         self.api: list[list[Any]] = []  # calls into the submission's API (tracing.py)
+        self.quiet = 0  # depth of opaque calls it is inside (tracing.py)
         self.os: PoolThread | None = None
         self.finished = _thread.allocate_lock()  # released when the thread's body is over
         self.finished.acquire()
@@ -389,7 +391,7 @@ class Run:
         self.total += 1
         t = self.current
         assert t is not None
-        self.log.append(("op", t.tid, obj, op, args, result))
+        self.log.append(("op", t.tid, obj, op, args, result, t.quiet))
         if op in self.watch_ops:
             self._event(t, ("atomic", op, result))
 
@@ -417,7 +419,7 @@ class Run:
             w = queue._sleepers.popleft()
             self._set(w, READY)
             woken.append(w.tid)
-        self.log.append(("wake", t.tid, queue, tuple(woken), limit))
+        self.log.append(("wake", t.tid, queue, tuple(woken), limit, t.quiet))
         self.total += 1
         return woken
 

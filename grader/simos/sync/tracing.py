@@ -137,7 +137,6 @@ class Tracer:
         api = self.api
         opaque = self.opaque
         opcode = self.opcode
-        quiet = [0]  # depth of opaque calls this thread is inside
 
         def local_line(frame: FrameType, event: str, arg: Any) -> Any:
             if event == "line":
@@ -177,7 +176,7 @@ class Tracer:
                 top[4] = True
             elif event == "return":
                 t.api.pop()
-                quiet[0] -= 1
+                t.quiet -= 1
                 _returned(run, t, top)
             return local_quiet
 
@@ -190,10 +189,10 @@ class Tracer:
                 return None
             if code in opaque:
                 t.api.append([_self_of(frame), api[code].label, api[code].role, frame, False])
-                quiet[0] += 1
+                t.quiet += 1
                 frame.f_trace_lines = False  # only its return matters (and exceptions)
                 return local_quiet
-            if quiet[0]:
+            if t.quiet:
                 return None
             if opcode:
                 frame.f_trace_opcodes = True
