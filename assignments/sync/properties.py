@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from grader.engine.props import Context, Failure, prop
 from grader.engine.results import LanesPicture, LaneStep, LaneThread
 from grader.simos.sync.monitor import first_violation
-from grader.simos.sync.scenarios import monitor_for
+from grader.simos.sync.rules import monitor_for
 from grader.simos.sync.schedule import Schedule, check_scenario, decode, encode
 
 EXPLORE = "grader.simos.sync.harness:explore"
@@ -217,8 +217,11 @@ def judge(ctx: Context, run: RunData, scenario: dict[str, Any], title: str, sear
     _confirm(run, scenario)
     if run.escaped:
         ctx.worker.kill()  # a thread of the submission still runs there: start afresh
-    preempt = f"{run.preemptions} preemption{'s' if run.preemptions != 1 else ''}"
-    how = f"It takes {preempt}" + (f"; it was {searched}" if searched else "")
+    if run.preemptions == 0:
+        how = "No preemption is needed: the default schedule fails"
+    else:
+        how = f"It takes {run.preemptions} preemption{'s' if run.preemptions != 1 else ''}"
+    how += f" (it was {searched})" if searched else ""
     shown = picture(run, ctx.test_id, title).model_copy(update={"caption": f"{how}."})
     raise Failure(
         f"{HEADLINES[run.status]}{run.message}",

@@ -20,7 +20,8 @@ from . import record
 from .analysis import judge
 from .kernel import guard_time_sleep
 from .names import Namer, Places
-from .scenarios import Program, build
+from .program import Program
+from .scenarios import build
 from .schedule import Schedule, check_scenario, encode
 from .scheduler import Run, RunConfig, Stop, Strategy
 from .search import SearchBudget, SearchOutcome, search

@@ -206,11 +206,13 @@ class BarrierRounds(Monitor):
     def __init__(self, n: int) -> None:
         self.n = n
         self.arrived: Counter[int] = Counter()
+        self.round: dict[int, int] = {}  # thread -> the round it last arrived in
 
     def feed(self, tid: int, event: Event) -> str | None:
         name, k = event[0], event[1]
         if name == "arrive":
             self.arrived[k] += 1
+            self.round[tid] = k
         elif name == "leave" and self.arrived[k] < self.n:
             return (
                 f"T{tid} left round {k} of the barrier when only {self.arrived[k]} of "
@@ -219,11 +221,11 @@ class BarrierRounds(Monitor):
         return None
 
     def could_proceed(self, tid: int, call: str) -> str | None:
-        full = [k for k, c in self.arrived.items() if c >= self.n]
-        if call == "Barrier.wait" and full:
+        k = self.round.get(tid)
+        if call == "Barrier.wait" and k is not None and self.arrived[k] >= self.n:
             return (
                 f"T{tid} sleeps in Barrier.wait() forever although all {self.n} threads "
-                f"arrived in round {max(full)}"
+                f"arrived in round {k}"
             )
         return None
 

@@ -70,8 +70,12 @@ def raw_rows(run: Run, namer: Namer, places: Places, monitor: Monitor) -> list[R
                 continue
             row = _row(tid, "op", prev["where"] if prev else "", prev["code"] if prev else "", text)
         elif kind == "sleep":
-            guard = f" (and lets go of {namer(entry[3])})" if entry[3] is not None else ""
-            row = _row(tid, "sleep", note=f"sleeps on {namer(entry[2])}{guard}")
+            if entry[4] is not None:  # inside a primitive the test does not focus on
+                obj, label = entry[4]
+                row = _row(tid, "sleep", note=f"goes to sleep in {label}({namer(obj)})")
+            else:
+                guard = f" (and lets go of {namer(entry[3])})" if entry[3] is not None else ""
+                row = _row(tid, "sleep", note=f"sleeps on {namer(entry[2])}{guard}")
         elif kind == "wake":
             woken, limit = entry[3], entry[4]
             if entry[5] and not woken:

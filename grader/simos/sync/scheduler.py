@@ -25,38 +25,36 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from types import FrameType
-from typing import Any, Protocol
+from typing import Any
 
-from .errors import Abort, SyncUsageError
-from .pool import PoolThread
+from .errors import Abort
 from .pool import start as start_thread
 from .runtime import bind
+from .services import Services
+from .threads import (
+    BLOCKED,
+    DONE,
+    READY,
+    ManagedThread,
+    RunConfig,
+    Stop,
+    Strategy,
+    TraceFunc,
+)
 
-READY, BLOCKED, DONE = "ready", "blocked", "done"
+__all__ = [
+    "BLOCKED",
+    "DONE",
+    "READY",
+    "ManagedThread",
+    "Run",
+    "RunConfig",
+    "Stop",
+    "Strategy",
+    "TraceFunc",
+]
+
 _LAZY: list[Any] = []  # Replay never looks at the order
-TraceFunc = Callable[[FrameType, str, Any], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class RunConfig:
-    """Limits of one run."""
-
-    time_slice: int = 32  # steps a thread runs before the default scheduler moves on
-    max_steps: int = 20_000  # more than this: a thread is spinning (or far too slow)
-    stall_s: float = 2.0  # no step for this long: blocked outside the explorer's control
-    join_grace_s: float = 0.5  # how long aborted threads get to unwind
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """Why a run ended. ``kind``: complete, stuck, violation, exception, spinning, stalled."""
-
-    kind: str
-    message: str = ""
-    tid: int | None = None
-    detail: Any = None
 
 
 def _kernel_state(native: int | None) -> tuple[bool, int] | None:
@@ -82,72 +80,21 @@ def _kernel_state(native: int | None) -> tuple[bool, int] | None:
     return asleep, switches
 
 
-class Strategy(Protocol):
-    def choose(self, index: int, order: list[ManagedThread], current: ManagedThread) -> int:
-        """The offset (0 = default) into ``order`` of the thread to run at decision ``index``."""
-        ...
-
-
-class ManagedThread:
-    """The scheduler's record of one thread."""
-
-    __slots__ = (
-        "api",
-        "args",
-        "baton",
-        "blocked_on",
-        "finished",
-        "fn",
-        "loc",
-        "name",
-        "ops",
-        "os",
-        "quiet",
-        "slice",
-        "state",
-        "steps",
-        "tid",
-        "yielded",
-    )
-
-    def __init__(self, tid: int, name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.tid = tid
-        self.name = name
-        self.fn = fn
-        self.args = args
-        self.state = READY
-        self.blocked_on: tuple[Any, ...] | None = (
-            None  # ("queue", q) ("join", t) ("until", label, pred)
-        )
-        self.baton = _thread.allocate_lock()
-        self.baton.acquire()
-        self.slice = 0
-        self.steps = 0
-        self.ops = 0  # atomic operations since the last traced step
-        self.yielded = False
-        self.loc: tuple[Any, int] | None = None  # (code, line) of the last traced step
-        self.api: list[list[Any]] = []  # calls into the submission's API (tracing.py)
-        self.quiet = 0  # depth of opaque calls it is inside (tracing.py)
-        self.os: PoolThread | None = None
-        self.finished = _thread.allocate_lock()  # released when the thread's body is over
-        self.finished.acquire()
-
-
-class Run:
+class Run(Services):
     """One execution of ``bodies`` under ``strategy``; ``execute()`` runs it to its end."""
 
     def __init__(
         self,
         bodies: list[tuple[str, Callable[..., Any], tuple[Any, ...]]],
         strategy: Strategy,
-        config: RunConfig = RunConfig(),
+        config: RunConfig | None = None,
         hooks: Callable[[Run, ManagedThread], TraceFunc | None] | None = None,
         on_event: Callable[[int, tuple[Any, ...]], str | None] | None = None,
         watch_ops: frozenset[str] = frozenset(),
     ) -> None:
         self.bodies = bodies
         self.strategy = strategy
-        self.config = config
+        self.config = config or RunConfig()
         self.hooks = hooks
         self.on_event = on_event
         self.watch_ops = watch_ops
@@ -358,137 +305,3 @@ class Run:
             t.baton.acquire()
             if self.aborted:
                 raise Abort
-
-    # ------------------------------------------------------------------ called by tracing.py
-
-    def trace_step(self, t: ManagedThread, frame: FrameType, kind: str = "line") -> None:
-        """A traced line (or instruction) of student code is about to run."""
-        t.loc = (frame.f_code, frame.f_lineno)
-        t.ops = 0
-        self._step(t)
-        if kind == "line":
-            self.log.append(("line", t.tid, frame.f_code, frame.f_lineno))
-        else:
-            self.log.append(("opcode", t.tid, frame.f_code, frame.f_lineno, frame.f_lasti))
-
-    # ------------------------------------------------------------------ called by the primitives
-
-    def _me(self) -> ManagedThread:
-        if self.aborted:
-            raise Abort
-        t = self.current
-        assert t is not None
-        return t
-
-    def before_op(self) -> None:
-        """An atomic instruction is about to run: a step unless it is the first since a traced one."""
-        t = self._me()
-        if t.ops:
-            self._step(t)
-        t.ops += 1
-
-    def after_op(self, obj: Any, op: str, args: tuple[Any, ...], result: Any) -> None:
-        self.total += 1
-        t = self.current
-        assert t is not None
-        self.log.append(("op", t.tid, obj, op, args, result, t.quiet))
-        if op in self.watch_ops:
-            self._event(t, ("atomic", op, result))
-
-    def sleep(self, queue: Any, guard: Any) -> None:
-        self.before_op()
-        t = self._me()
-        if guard is not None:
-            if guard.peek() == 0:
-                raise SyncUsageError(
-                    "sleep(guard): the guard is not held (its value is 0); take it with "
-                    "test_and_set() before calling sleep, or call sleep() without a guard"
-                )
-            guard._value = 0
-        queue._sleepers.append(t)
-        self._set(t, BLOCKED, ("queue", queue))
-        self.log.append(("sleep", t.tid, queue, guard))
-        self._decide(t, False)
-        t.ops = 0
-
-    def wake(self, queue: Any, limit: int | None) -> list[int]:
-        self.before_op()
-        t = self._me()
-        woken: list[int] = []
-        while queue._sleepers and (limit is None or len(woken) < limit):
-            w = queue._sleepers.popleft()
-            self._set(w, READY)
-            woken.append(w.tid)
-        self.log.append(("wake", t.tid, queue, tuple(woken), limit, t.quiet))
-        self.total += 1
-        return woken
-
-    def count_sleepers(self, queue: Any) -> int:
-        self.before_op()
-        n = len(queue._sleepers)
-        self.after_op(queue, "sleeping", (), n)
-        return n
-
-    def yield_cpu(self) -> None:
-        t = self._me()
-        t.yielded = True
-        self.log.append(("yield", t.tid))
-        t.ops = 0
-        self._step(t)
-
-    def spawn(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> int:
-        self.before_op()
-        t = self._me()
-        new = self._add(f"T{len(self.threads)}", fn, args)
-        self.log.append(("spawn", t.tid, new.tid))
-        return new.tid
-
-    def join(self, tid: int) -> None:
-        self.before_op()
-        t = self._me()
-        if tid == t.tid:
-            raise SyncUsageError("a thread cannot join itself")
-        if not 0 <= tid < len(self.threads):
-            raise SyncUsageError(f"there is no thread T{tid} to join")
-        if self.threads[tid].state is not DONE:
-            self._set(t, BLOCKED, ("join", tid))
-            self.log.append(("join", t.tid, tid))
-            self._decide(t, False)
-            t.ops = 0
-
-    def current_id(self) -> int:
-        return self._me().tid
-
-    # ------------------------------------------------------------------ called by the test program
-
-    def point(self, label: str = "") -> None:
-        """A step of the test program itself (untraced code), e.g. inside a critical section."""
-        t = self._me()
-        t.loc = None
-        t.ops = 0
-        self._step(t)
-        self.log.append(("point", t.tid, label))
-
-    def emit(self, event: tuple[Any, ...]) -> None:
-        """The test program reports an event; a violation it reveals ends the run at once."""
-        self._event(self._me(), event)
-
-    def _event(self, t: ManagedThread, event: tuple[Any, ...]) -> None:
-        self.events.append((t.tid, *event))
-        self.log.append(("event", t.tid, event))
-        if self.on_event is not None:
-            problem = self.on_event(t.tid, event)
-            if problem:
-                self._end(Stop("violation", problem, t.tid))
-                raise Abort
-
-    def wait_until(self, predicate: Callable[[], bool], label: str) -> None:
-        """Block the test program's thread until ``predicate()`` holds (checked at every step)."""
-        t = self._me()
-        if predicate():
-            return
-        self._set(t, BLOCKED, ("until", label, predicate))
-        self.waiting.append(t)
-        self.log.append(("until", t.tid, label))
-        self._decide(t, False)
-        t.ops = 0

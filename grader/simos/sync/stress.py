@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from . import program as test_program
 from . import scenarios
 from .kernel import current_thread_id
 
@@ -75,7 +76,7 @@ def stress_once(module: ModuleType, scenario: dict[str, Any], hang_s: float = 1.
         threading.Thread(target=wrap, args=(i, fn, args), daemon=True)
         for i, (_name, fn, args) in enumerate(program.bodies)
     ]
-    scenarios.REAL = harness
+    test_program.REAL = harness
     try:
         for t in threads:
             t.start()
@@ -84,7 +85,7 @@ def stress_once(module: ModuleType, scenario: dict[str, Any], hang_s: float = 1.
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
     finally:
-        scenarios.REAL = None
+        test_program.REAL = None
     if harness.problem:
         return harness.problem
     if errors:
