@@ -25,6 +25,7 @@ preemptions on the class under test. Those classes are tested on their own.
 from __future__ import annotations
 
 import dis
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType, FrameType
@@ -123,6 +124,7 @@ class Tracer:
             code for code, m in self.api.items() if focus is not None and m.cls not in focus
         )
         self._files: dict[str, bool] = {}
+        self._instrumented: set[CodeType] = set()
 
     def student_file(self, filename: str) -> bool:
         known = self._files.get(filename)
@@ -137,6 +139,7 @@ class Tracer:
         api = self.api
         opaque = self.opaque
         opcode = self.opcode
+        instrumented = self._instrumented
 
         def local_line(frame: FrameType, event: str, arg: Any) -> Any:
             if event == "line":
@@ -144,8 +147,11 @@ class Tracer:
             return local_line
 
         def local_opcode(frame: FrameType, event: str, arg: Any) -> Any:
-            if event == "opcode" and frame.f_lasti in visible_offsets(frame.f_code):
-                step(t, frame, "opcode")
+            if event == "opcode":
+                if frame.f_lasti in visible_offsets(frame.f_code):
+                    step(t, frame, "opcode")
+            elif event == "line":
+                frame.f_trace_opcodes = True  # 3.13 honours it from a line event on
             return local_opcode
 
         def local_api(frame: FrameType, event: str, arg: Any) -> Any:
@@ -153,7 +159,9 @@ class Tracer:
             if event == "line":
                 if top:
                     top[4] = False  # an exception raised here was handled
-                if not opcode:
+                if opcode:
+                    frame.f_trace_opcodes = True
+                else:
                     step(t, frame)
             elif event == "opcode":
                 if frame.f_lasti in visible_offsets(frame.f_code):
@@ -195,13 +203,15 @@ class Tracer:
             if t.quiet:
                 return None
             if opcode:
+                # Opcode events, portably: 3.11 honours the flag set here; 3.12 only once the
+                # code is instrumented again (settrace); 3.13 from the next line event on.
                 frame.f_trace_opcodes = True
-                frame.f_trace_lines = False
+                if code not in instrumented:
+                    instrumented.add(code)
+                    sys.settrace(global_trace)
             method = api.get(code)
             if method is not None:
                 t.api.append([_self_of(frame), method.label, method.role, frame, False])
-                if opcode:
-                    frame.f_trace_lines = True  # to see a handled exception
                 return local_api
             return local_opcode if opcode else local_line
 
