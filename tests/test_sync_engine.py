@@ -287,3 +287,37 @@ def test_lanes_are_escaped_in_html_and_markdown() -> None:
     assert 'class="row-switch row-preempted"' in html and "table.lanes" in html
     md = render_test_markdown(prepare_test(result, "student"))
     assert "```text" in md and "<script>alert(1)</script>" in md.split("```text", 1)[1]
+
+
+# ------------------------------------------------------------------------ the parent's re-check
+
+
+def test_a_violation_the_events_do_not_show_is_refused() -> None:
+    from grader.engine.assignment import find_assignment
+    from grader.engine.props import Failure
+
+    root = Path(__file__).resolve().parents[1]
+    load_properties(find_assignment("sync", root / "assignments"))
+    props = sys.modules["osgrade_props_sync"]
+    scenario = {"kind": "lock", "cls": "SpinLock", "threads": 2, "iterations": 1}
+    thread = props.ThreadData(
+        id=0, state="ready", where="", code="", waiting="", calls=[], holds=[]
+    )
+    forged = props.RunData(
+        status="violation",
+        message="T1 entered the critical section while T0 was still inside.",
+        culprit=1,
+        cycle=[],
+        schedule="lock:cls=SpinLock,iterations=1,threads=2:L32:-",
+        preemptions=0,
+        threads=[thread, thread.model_copy(update={"id": 1})],
+        steps=[],
+        omitted=0,
+        total_steps=9,
+        events=[[0, "enter"], [0, "exit"], [1, "enter"]],
+        escaped=[],
+    )
+    with pytest.raises(Failure, match="cannot be trusted"):
+        props._confirm(forged, scenario)
+    real = forged.model_copy(update={"events": [[0, "enter"], [1, "enter"]]})
+    props._confirm(real, scenario)  # the monitor sees it too: no complaint
