@@ -13,13 +13,14 @@ Prints, in this order:
    (bounded / random / pct) and the preemptions of the counterexample (target: < 2 s);
 3. the time to verify the reference with every test's scenarios and budget, in this
    process and through the sandboxed worker (`osgrade grade`) (target: < 20 s);
-4. the same bugs stress-tested on real threads (no explorer) for the same wall time each,
-   and how many of them that catches.
+4. the same bugs stress-tested on real threads (no explorer; grader/simos/sync/stress.py)
+   for the same wall time each (at least 2 s), and how many of them that catches;
+5. the hostile samples through the worker.
 
 ``--matrix`` instead grades every sample with every test through the worker and checks
 that exactly the tests its NOTES.md names fail (the test suite checks the first few).
 
-The explorer runs in this process for 1, 2 and 4 (the hostile samples, which escape or
+The explorer runs in this process for 1, 2 and 3 (the hostile samples, which escape or
 block threads, only through the worker). Figures depend on the machine's load: say what
 it was when you quote them.
 """
@@ -158,7 +159,7 @@ def catalogue(tests: dict[str, Any]) -> list[tuple[str, str, float, Any]]:
 
 
 def hostile(a: Any) -> None:
-    print("\n   hostile samples, graded through the sandboxed worker (only the test named first):")
+    print("\n5. The hostile samples, graded through the sandboxed worker (the test named first):")
     for sample in sorted(HOSTILE):
         test = must_lose(sample)[0]
         only = None if test == "every test" else [test]
@@ -249,9 +250,9 @@ def main() -> None:
     steps_per_second(5_000 if args.quick else 50_000)
     a, tests = tests_and_scenarios()
     rows = catalogue(tests)
-    hostile(a)
+    references(a, tests)  # before the stress tests, whose hung threads linger in this process
     real_threads(rows, tests, 0.5 if args.quick else 2.0)
-    references(a, tests)
+    hostile(a)
 
 
 if __name__ == "__main__":

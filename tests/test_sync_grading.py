@@ -179,7 +179,7 @@ def test_python_replay_prints_the_steps(
         ("bare_except_spin", "spin-mutex", "bare `except:`"),
         ("real_threading_lock", "mutex-mutex", "self.real.acquire()"),
         ("time_sleep", "spin-mutex", "time.sleep"),
-        ("infinite_loop", "ticket-mutex", "never finished"),
+        ("infinite_loop", "ticket-mutex", "without finishing"),
         ("raises", "bb-delivery", "IndexError"),
     ],
 )

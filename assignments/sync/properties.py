@@ -193,7 +193,7 @@ def picture(run: RunData, test_id: str, title: str) -> LanesPicture:
 HEADLINES = {  # deadlock and lost wake-up messages name themselves
     "violation": "A rule was broken: ",
     "exception": "A thread raised an exception: ",
-    "spinning": "The threads never finished: ",
+    "spinning": "",
     "deadlock": "",
     "lost_wakeup": "",
     "uncontrolled": "A thread escaped the explorer's control: ",

@@ -70,7 +70,15 @@ def asleep(tid: int) -> bool:
     return t.state is BLOCKED and t.blocked_on is not None and t.blocked_on[0] == "queue"
 
 
+def work(tid: int) -> int:
+    """Steps thread ``tid`` has run so far (0 on real threads, which cannot count them)."""
+    if REAL is not None and controller() is None:
+        return 0
+    return _run().threads[tid].steps
+
+
 def steps(tid: int) -> int:
+    """Steps of thread ``tid`` so far; on real threads, milliseconds (to wait a while)."""
     if REAL is not None and controller() is None:
         return int(REAL.steps(tid))
     return _run().threads[tid].steps

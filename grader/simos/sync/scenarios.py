@@ -17,7 +17,7 @@ from typing import Any
 
 from . import classic
 from .errors import OwnershipError
-from .program import Body, Program, emit, make, point, steps, until
+from .program import Body, Program, emit, make, point, until, work
 from .rules import monitor_for
 
 __all__ = ["BUILDERS", "Program", "build", "monitor_for"]
@@ -85,10 +85,10 @@ def _nobusy(module: ModuleType, s: dict[str, Any]) -> Program:
         m.acquire()
         emit("enter")
         state["held"] = True
-        emit("hold", steps(1))
+        emit("hold", work(1))
         for _ in range(s["hold"]):
             point("in a long critical section")
-        emit("unhold", steps(1))
+        emit("unhold", work(1))
         emit("exit")
         m.release()
 
