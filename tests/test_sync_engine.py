@@ -127,7 +127,7 @@ def test_bad_params_name_the_file_and_the_field(
 
 def test_replay_runs_one_example_of_that_test_only(tmp_path: Path) -> None:
     a = load_assignment_file(make_assignment(tmp_path))
-    report = grade(a, tmp_path / "ref", replay={"a": "case-7"})
+    report = grade(a, tmp_path / "ref", replays={"a": "case-7"})
     assert [t.id for t in report.tests] == ["a"]
     t = report.tests[0]
     assert t.outcome == "failed" and "replayed case-7 with 3" in t.message
@@ -139,9 +139,9 @@ def test_replay_runs_one_example_of_that_test_only(tmp_path: Path) -> None:
 def test_replay_errors_are_usage_errors(tmp_path: Path) -> None:
     a = load_assignment_file(make_assignment(tmp_path))
     with pytest.raises(ConfigError, match="no test 'zzz'"):
-        grade(a, tmp_path / "ref", replay={"zzz": "1"})
+        grade(a, tmp_path / "ref", replays={"zzz": "1"})
     with pytest.raises(ConfigError, match="cannot replay"):
-        grade(a, tmp_path / "ref", replay={"b": "1"})
+        grade(a, tmp_path / "ref", replays={"b": "1"})
     with pytest.raises(ConfigError, match="TEST=CASE"):
         _replays(["no-equals-sign"])
     assert _replays(["a=x=y"]) == {"a": "x=y"}
