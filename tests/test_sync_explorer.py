@@ -564,3 +564,21 @@ def load_file(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_students_can_run_a_tests_search_locally(capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.simos.sync import explore
+
+    root = Path(__file__).resolve().parents[1]
+    bad = load_file(
+        root / "assignments" / "sync" / "samples" / "spin_check_then_act" / "primitives.py",
+        "local_spin_bad",
+    )
+    ref = load_file(root / "reference" / "sync" / "primitives.py", "local_spin_ref")
+    scenario = {"kind": "lock", "cls": "SpinLock", "threads": 2, "iterations": 2}
+    report = explore(bad, scenario, random_schedules=0, pct_schedules=0)
+    assert report is not None and report["status"] == "violation"
+    out = capsys.readouterr().out
+    assert "Schedule: lock:cls=SpinLock" in out and "is preempted" in out
+    assert explore(ref, scenario, preemption_bound=1, random_schedules=0, pct_schedules=0) is None
+    assert "Passed:" in capsys.readouterr().out

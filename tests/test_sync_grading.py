@@ -58,6 +58,12 @@ def test_reference_full_marks_and_template_zero() -> None:
     assert all("NotImplementedError" in t.message for t in tpl.tests)
 
 
+def test_a_correct_alternative_design_gets_full_marks() -> None:
+    """No hand-off mutex, semaphore on a wait queue, condition-variable buffer, turnstiles."""
+    report = grade(assignment(light=True), SAMPLES / "correct_alt", max_examples=2)
+    assert report.score == report.max_score, by_id(report)
+
+
 def test_threads_run_under_the_sandbox_layers() -> None:
     report = graded("spin_check_then_act", ("spin-mutex",))
     plan = probe()

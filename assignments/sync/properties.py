@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.engine.props import Context, Failure, prop
-from grader.engine.results import LanesPicture, LaneStep, LaneThread
+from grader.engine.results import Counterexample, LanesPicture, LaneStep, LaneThread
 from grader.simos.sync.monitor import first_violation
 from grader.simos.sync.rules import monitor_for
 from grader.simos.sync.schedule import Schedule, check_scenario, decode, encode
@@ -105,13 +105,12 @@ class SearchData(_Reply):
 
 class ExploreReply(_Reply):
     verdict: Literal["passed", "failed"]
-    search: SearchData
+    search: SearchData | None
     failure: RunData | None
 
 
 class ReplayReply(_Reply):
     verdict: Literal["passed", "failed"]
-    schedule: str
     failure: RunData | None
 
 
@@ -269,11 +268,26 @@ def _replay(
         judge(ctx, reply.failure, scenario, title, "")
 
 
+def search_snippet(scenarios: list[Scenario]) -> str:
+    """Code that runs a test's search on the student's primitives.py, where they are."""
+    lines = [
+        "# Run this test's search on your primitives.py (in the folder of your code);",
+        "# it prints the first interleaving that fails, and its replay string.",
+        "from grader.simos.sync import explore",
+        "",
+    ]
+    lines += [f'explore("primitives", {s!r}, "{g}")' for s, g in scenarios]
+    return "\n".join(lines)
+
+
 def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
     """A property: every scenario passes under the explorer (see the module docstring)."""
     checked = [(check_scenario(s), g) for s, g in scenarios]
 
-    @prop(params_model=SyncParams, replayable=True, case=cases(len(checked)))
+    def describe(inputs: dict[str, Any]) -> Counterexample:
+        return Counterexample(inputs=inputs, snippet=search_snippet(checked))
+
+    @prop(describe, params_model=SyncParams, replayable=True, case=cases(len(checked)))
     def check(ctx: Context, case: tuple[int, list[tuple[int, int]]]) -> None:
         p: SyncParams = ctx.params
         index, preemptions = case
@@ -295,7 +309,7 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
                     s = reply.search
                     found = (
                         f"found by the {s.phase} search after {s.schedules} schedule(s)"
-                        if s.phase
+                        if s is not None and s.phase
                         else ""
                     )
                     judge(ctx, reply.failure, scenario, title, found)

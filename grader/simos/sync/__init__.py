@@ -8,7 +8,7 @@ under the explorer, which controls every interleaving.
 from .errors import ExplorerError, OwnershipError, SyncError, SyncUsageError
 from .hardware import Cell
 from .kernel import Thread, WaitQueue, current_thread_id, spawn, yield_cpu
-from .local import replay
+from .local import explore, replay
 
 __all__ = [
     "Cell",
@@ -19,6 +19,7 @@ __all__ = [
     "Thread",
     "WaitQueue",
     "current_thread_id",
+    "explore",
     "replay",
     "spawn",
     "yield_cpu",

@@ -21,6 +21,7 @@ from typing import Any
 from .explorer import Explorer
 from .schedule import decode
 from .scheduler import RunConfig
+from .search import SearchBudget
 
 _WHY = {
     "preempted": "is preempted",
@@ -59,6 +60,31 @@ def format_steps(report: dict[str, Any]) -> str:
     )
     lines.append(f"Schedule: {report['schedule']}")
     return "\n".join(lines)
+
+
+def explore(
+    module: str | ModuleType,
+    scenario: dict[str, Any],
+    granularity: str = "line",
+    *,
+    show: bool = True,
+    **budget: Any,
+) -> dict[str, Any] | None:
+    """Search the interleavings of ``scenario`` on ``module`` as a test does; print the result.
+
+    ``budget``: the fields of SearchBudget (preemption_bound=2, ...). Returns the report of
+    the first failing run (see ``replay``), or None when every schedule tried passed.
+    """
+    explorer = Explorer(_load(module), scenario, granularity)
+    outcome = explorer.search(SearchBudget(**budget))
+    if outcome.failure is None:
+        if show:
+            print(f"Passed: {outcome.schedules} schedules, none fails.")
+        return None
+    report = explorer.report(outcome.failure)
+    if show:
+        print(format_steps(report))
+    return report
 
 
 def replay(module: str | ModuleType, schedule: str, *, show: bool = True) -> dict[str, Any]:
