@@ -151,6 +151,11 @@ def test_a_replay_string_of_another_test_is_refused(capsys: pytest.CaptureFixtur
     )
     out = capsys.readouterr().out
     assert code == 0 and "for another test" in out
+    main(["check", "sync", str(ROOT / "reference" / "sync"), "--replay", "spin-mutex=lock:oops"])
+    assert (
+        "This replay string cannot be read: a replay string has four parts"
+        in capsys.readouterr().out
+    )
 
 
 def test_python_replay_prints_the_steps(

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.engine.props import Context, Failure, prop
 from grader.engine.results import Counterexample, LanesPicture, LaneStep, LaneThread
+from grader.simos.sync.errors import ExplorerError
 from grader.simos.sync.monitor import first_violation
 from grader.simos.sync.rules import monitor_for
 from grader.simos.sync.schedule import Schedule, check_scenario, decode, encode
@@ -292,7 +293,10 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
         p: SyncParams = ctx.params
         index, preemptions = case
         if ctx.replay is not None:
-            wanted = decode(ctx.replay)  # ExplorerError for a malformed string: the user's typo
+            try:
+                wanted = decode(ctx.replay)
+            except ExplorerError as exc:
+                raise Failure(f"This replay string cannot be read: {exc}") from None
             if not any(wanted.scenario == s for s, _ in checked):
                 raise Failure(
                     f"This replay string is for another test (scenario {wanted.scenario['kind']!r}); "
