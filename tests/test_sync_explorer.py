@@ -491,7 +491,18 @@ def test_blocked_detection_ignores_a_thread_waiting_for_the_gil() -> None:
     from grader.simos.sync.scheduler import _kernel_state
 
     state = _kernel_state(threading.get_native_id())
-    assert state is not None and state[0] is False and state[1] >= 0
+    assert state is not None and state[0] is False and state[1] >= 0 and state[2] > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_long_computation_without_steps_stalls_on_cpu_time() -> None:
+    from fractions import Fraction
+
+    def crunch() -> None:  # seconds of untraced Python (no step), releasing the GIL as it goes
+        sum(Fraction(i, 3) for i in range(200_000))
+
+    run = Run([("T0", crunch, ())], Replay(), RunConfig(stall_s=0.3, join_grace_s=0.1)).execute()
+    assert run.stop is not None and run.stop.kind == "stalled" and run.stop.message == "busy"
 
 
 # ------------------------------------------------------------------------ properties

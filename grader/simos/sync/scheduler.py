@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -57,27 +58,38 @@ __all__ = [
 _LAZY: list[Any] = []  # Replay never looks at the order
 
 
-def _kernel_state(native: int | None) -> tuple[bool, int] | None:
-    """(asleep in the kernel, voluntary context switches) of a thread, from Linux's /proc.
+def _kernel_state(native: int | None) -> tuple[bool, int, float] | None:
+    """(asleep in the kernel, voluntary context switches, CPU seconds) of a thread (Linux /proc).
 
     A thread waiting for the GIL is asleep too, but wakes every few milliseconds to ask
     for it, so its count of voluntary switches keeps growing; a thread blocked in a lock
-    or in time.sleep does not wake at all. None where /proc is not available.
+    or in time.sleep does not wake at all. A thread that waits for a CPU (a loaded
+    machine) is neither asleep nor using CPU time. None where /proc is not available.
     """
     if native is None:
         return None
     try:
         with open(f"/proc/self/task/{native}/status", "rb") as f:
-            text = f.read()
+            status = f.read()
+        with open(f"/proc/self/task/{native}/stat", "rb") as f:
+            stat = f.read()
     except OSError:
         return None
     asleep, switches = False, -1
-    for line in text.splitlines():
+    for line in status.splitlines():
         if line.startswith(b"State:"):
             asleep = line.split()[1:2] in ([b"S"], [b"D"])
         elif line.startswith(b"voluntary_ctxt_switches:"):
             switches = int(line.split()[1])
-    return asleep, switches
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    cpu = (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+    return asleep, switches, cpu
+
+
+try:
+    _TICKS = float(os.sysconf("SC_CLK_TCK"))
+except (AttributeError, ValueError, OSError):  # pragma: no cover - not Linux
+    _TICKS = 100.0
 
 
 class Run(Services):
@@ -158,27 +170,36 @@ class Run(Services):
 
         A thread asleep in the kernel, without waking once, while it should be running
         (a threading lock, time.sleep) is caught after about 0.3 s; one that computes
-        without reaching a step (a long call into C) after ``stall_s``.
+        without reaching a step (a long call into C) once it has used ``stall_s`` seconds
+        of CPU. Waiting for a CPU on a loaded machine counts as neither. Without /proc,
+        ``stall_s`` seconds of wall-clock time without a step end the run.
         """
         last, since, blocked = -1, time.monotonic(), 0
-        seen: tuple[bool, int] | None = None
+        seen: tuple[bool, int, float] | None = None
+        cpu_at: float | None = None  # the running thread's CPU time when progress stopped
         while not self._main.acquire(timeout=0.05):
             progress, now = len(self.log) + self.total, time.monotonic()
             if progress != last:
-                last, since, blocked, seen = progress, now, 0, None
+                last, since, blocked, seen, cpu_at = progress, now, 0, None, None
                 continue
             t = self.current
-            if now - since >= 0.1 and t is not None and t.os is not None:
-                state = _kernel_state(t.os.native)
-                still = state is not None and state[0] and seen is not None and state == seen
+            if now - since < 0.1 or t is None or t.os is None:
+                continue
+            state = _kernel_state(t.os.native)
+            if state is None:
+                busy = now - since >= self.config.stall_s
+            else:
+                asleep, switches, cpu = state
+                still = asleep and seen is not None and switches == seen[1]
                 blocked = blocked + 1 if still else 0
                 seen = state
-            if blocked >= 4 or now - since >= self.config.stall_s:
-                t = self.current
-                ident = t.os.ident if t and t.os else None
+                cpu_at = cpu if cpu_at is None else cpu_at
+                busy = cpu - cpu_at >= self.config.stall_s
+            if blocked >= 4 or busy:
+                ident = t.os.ident
                 frame = sys._current_frames().get(ident) if ident is not None else None
                 how = "asleep" if blocked >= 4 else "busy"
-                self._end(Stop("stalled", how, t.tid if t else None, (frame, now - since)))
+                self._end(Stop("stalled", how, t.tid, (frame, now - since)))
 
     def _abort_all(self) -> None:
         self.aborted = True
