@@ -145,9 +145,12 @@ class Explorer:
         namer = Namer(program.roots)
         verdict = judge(run, program.monitor, namer, self.places)
         rows, omitted = record.steps(run, namer, self.places, program.monitor)
+        for row in rows:
+            for key, limit in (("where", 200), ("code", 200), ("note", 500)):
+                row[key] = _cap(row[key], limit)
         return {
             "status": verdict.status,
-            "message": verdict.message,
+            "message": _cap(verdict.message, 3000),
             "culprit": verdict.culprit,
             "cycle": list(verdict.cycle),
             "schedule": self.schedule_string(run),
@@ -156,11 +159,11 @@ class Explorer:
                 {
                     "id": e.tid,
                     "state": e.state,
-                    "where": e.where,
-                    "code": e.code,
-                    "waiting": e.waiting,
-                    "calls": list(e.calls),
-                    "holds": list(e.holds),
+                    "where": _cap(e.where, 200),
+                    "code": _cap(e.code, 200),
+                    "waiting": _cap(e.waiting, 500),
+                    "calls": [_cap(c, 200) for c in e.calls[:40]],
+                    "holds": [_cap(h, 200) for h in e.holds[:40]],
                 }
                 for e in verdict.threads
             ],
@@ -170,6 +173,10 @@ class Explorer:
             "events": [[_plain(x) for x in ev] for ev in run.events[:MAX_EVENTS]],
             "escaped": list(run.escaped),
         }
+
+
+def _cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _plain(x: Any) -> Any:
