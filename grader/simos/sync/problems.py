@@ -60,9 +60,12 @@ class SemaphoreCount(Monitor):
 
 
 class BufferDelivery(Monitor):
-    """A bounded buffer of ``capacity``: never more than that inside, every item once.
+    """A bounded buffer of ``capacity``: never more than that inside, every item once, FIFO.
 
-    Events: ("put", item), ("put_done", item), ("get",), ("got", item).
+    Events: ("put", item), ("put_done", item), ("get",), ("got", item). FIFO as one thread
+    can see it: a consumer never gets an item before an earlier item of the same producer
+    (items are numbered in the order each producer puts them; the hundreds are the
+    producer).
     """
 
     def __init__(self, capacity: int) -> None:
@@ -72,6 +75,7 @@ class BufferDelivery(Monitor):
         self.put_done = 0
         self.get_started = 0
         self.get_done = 0
+        self.seen: dict[tuple[int, int], int] = {}  # (consumer, producer) -> last item got
 
     def feed(self, tid: int, event: Event) -> str | None:
         name = event[0]
@@ -95,6 +99,16 @@ class BufferDelivery(Monitor):
                     return f"Item {item!r} was delivered twice (the second time to T{tid})."
                 return f"T{tid}'s get() returned {item!r}, which nobody put into the buffer."
             self.delivered[item] += 1
+            if type(item) is int:
+                key = (tid, item // 100)
+                before = self.seen.get(key)
+                self.seen[key] = item
+                if before is not None and item < before:
+                    return (
+                        f"T{tid} got {item} after {before}, although {item} was put first "
+                        "by the same producer: the buffer must hand items out first in, "
+                        "first out."
+                    )
         return None
 
     def finish(self) -> str | None:
