@@ -498,10 +498,14 @@ def test_blocked_detection_ignores_a_thread_waiting_for_the_gil() -> None:
 def test_a_long_computation_without_steps_stalls_on_cpu_time() -> None:
     from fractions import Fraction
 
-    def crunch() -> None:  # seconds of untraced Python (no step), releasing the GIL as it goes
-        sum(Fraction(i, 3) for i in range(200_000))
+    def crunch() -> None:  # untraced Python (no step), releasing the GIL as it goes
+        run = controller()
+        assert run is not None
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not run.aborted:
+            sum(Fraction(i, 3) for i in range(1000))
 
-    run = Run([("T0", crunch, ())], Replay(), RunConfig(stall_s=0.3, join_grace_s=0.1)).execute()
+    run = Run([("T0", crunch, ())], Replay(), RunConfig(stall_s=0.3)).execute()
     assert run.stop is not None and run.stop.kind == "stalled" and run.stop.message == "busy"
 
 
