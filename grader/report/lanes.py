@@ -47,6 +47,7 @@ class LaneCell:
     note: str
     css: str
     title: str  # tooltip: the full place and note
+    opcode: bool = False  # one bytecode instruction of the line, not the whole line
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ def _cell(step: LaneStep, one_file: bool) -> LaneCell:
         line = step.where
     css = _KIND_CSS.get(step.kind, "step-line")
     title = " — ".join(p for p in (step.where, step.code, step.note) if p)
-    return LaneCell(line, step.code, step.note, css, title)
+    return LaneCell(line, step.code, step.note, css, title, step.kind == "opcode")
 
 
 def _switch_label(step: LaneStep, before: int | None) -> str:
@@ -159,6 +160,8 @@ def _clip(text: str, width: int) -> str:
 
 
 def _cell_text(cell: LaneCell) -> str:
+    if cell.opcode and cell.note:  # one instruction: what it does matters more than the line
+        return f"{cell.line:>3} {cell.note}: {cell.code}"
     head = f"{cell.line:>3} {cell.code}" if cell.line else cell.code
     if not head.strip():
         return cell.note

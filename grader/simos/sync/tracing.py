@@ -95,13 +95,38 @@ def visible_offsets(code: CodeType) -> frozenset[int]:
     return found
 
 
+_SAYS = {
+    "LOAD_ATTR": "reads .{}",
+    "STORE_ATTR": "writes .{}",
+    "DELETE_ATTR": "deletes .{}",
+    "LOAD_METHOD": "looks up .{}",
+    "LOAD_SUPER_ATTR": "looks up .{}",
+    "LOAD_GLOBAL": "reads {}",
+    "STORE_GLOBAL": "writes {}",
+    "LOAD_NAME": "reads {}",
+    "STORE_NAME": "writes {}",
+    "LOAD_DEREF": "reads {}",
+    "STORE_DEREF": "writes {}",
+    "LOAD_CLASSDEREF": "reads {}",
+    "BINARY_SUBSCR": "reads an item",
+    "STORE_SUBSCR": "writes an item",
+    "DELETE_SUBSCR": "deletes an item",
+    "BINARY_SLICE": "reads a slice",
+    "STORE_SLICE": "writes a slice",
+    "CONTAINS_OP": "tests `in`",
+    "FOR_ITER": "takes the next item",
+}
+
+
 def opname_at(code: CodeType, offset: int) -> str:
-    """The instruction at ``offset`` of ``code``, as "STORE_ATTR count"."""
+    """What the instruction at ``offset`` of ``code`` does, in words: "writes .count"."""
     for i in dis.get_instructions(code):
         if i.offset == offset:
-            return (
-                f"{i.opname} {i.argval}" if i.argval is not None and i.arg is not None else i.opname
-            )
+            says = _SAYS.get(i.opname)
+            if says is not None:
+                name = str(i.argval) if i.argval is not None else ""
+                return says.format(name.split(" + ")[0] if name else "?")
+            return "calls" if i.opname.startswith("CALL") else i.opname
     return "?"
 
 
