@@ -321,3 +321,30 @@ def test_a_violation_the_events_do_not_show_is_refused() -> None:
         props._confirm(forged, scenario)
     real = forged.model_copy(update={"events": [[0, "enter"], [1, "enter"]]})
     props._confirm(real, scenario)  # the monitor sees it too: no complaint
+
+
+def test_a_bytecode_step_says_what_it_does_first() -> None:
+    pic = lanes().model_copy(
+        update={
+            "steps": [
+                LaneStep(
+                    thread=0,
+                    kind="opcode",
+                    where="primitives.py:117",
+                    code="self.value -= 1",
+                    note="reads .value",
+                ),
+                LaneStep(
+                    thread=1,
+                    kind="opcode",
+                    where="primitives.py:121",
+                    code="self.value += 1",
+                    note="writes .value",
+                    switch="preempted",
+                    preempted=True,
+                ),
+            ]
+        }
+    )
+    text = "\n".join(layout_figure(pic, "x").text)
+    assert "117 reads .value: self.value -= 1" in text and "121 writes .value" in text

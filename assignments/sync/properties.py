@@ -385,11 +385,11 @@ rw_exclusion = explored(
         ({"kind": "rw", "readers": 1, "writers": 2, "iterations": 1}, "line"),
     ],
 )
-rw_share = explored("ReadWriteLock: readers share", [({"kind": "rw_share"}, "line")])
+readers_share = explored("ReadWriteLock: readers share", [({"kind": "rw_share"}, "line")])
 rw_writers_first = explored(
     "ReadWriteLock: a waiting writer goes first", [({"kind": "rw_fair"}, "line")]
 )
-barrier = explored(
+barrier_rounds = explored(
     "Barrier",
     [
         ({"kind": "barrier", "threads": 3, "rounds": 2}, "line"),

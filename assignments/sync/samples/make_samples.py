@@ -113,7 +113,7 @@ make(
         "rw-exclusion",
         "rw-share",
         "rw-writers-first",
-        "barrier",
+        "barrier-rounds",
     ],
     [
         (
@@ -179,7 +179,7 @@ make(
         "sem-signal",
         "bb-delivery",
         "rw-exclusion",
-        "barrier",
+        "barrier-rounds",
     ],
     [
         (
@@ -255,7 +255,7 @@ make(
     "Sample: the reference, except the last thread to arrive signals instead of broadcasting.",
     "Buggy sample: Barrier.wait wakes only one waiting thread (signal) when the last one "
     "arrives, so with three threads one stays asleep forever (lost wake-up).",
-    ["barrier"],
+    ["barrier-rounds"],
     [("            self.all_here.broadcast()\n", "            self.all_here.signal()\n")],
 )
 
@@ -303,7 +303,7 @@ make(
         "rw-exclusion",
         "rw-share",
         "rw-writers-first",
-        "barrier",
+        "barrier-rounds",
     ],
     [
         (
