@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.results import GanttPicture, LanesPicture, Picture, TablePicture
+from ..engine.results import GanttPicture, GraphPicture, LanesPicture, Picture, TablePicture
 from .gantt import layout_gantt
+from .graph import layout_graph
 from .lanes import layout_lanes
 from .table import layout_table
 
@@ -57,14 +58,20 @@ def _lanes(picture: LanesPicture, figure_id: str) -> Figure:
     )
 
 
+def _graph(picture: GraphPicture, figure_id: str) -> Figure:
+    chart = layout_graph(picture, figure_id)
+    return Figure("graph", "graph.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
+
+
 _LAYOUTS: dict[str, Callable[[Any, str], Figure]] = {
     "gantt": _gantt,
     "table": _table,
     "lanes": _lanes,
+    "graph": _graph,
 }
 
 # CSS templates included in the HTML report's <style>, one per kind that needs its own.
-STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "lanes.css.j2")
+STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "lanes.css.j2", "graph.css.j2")
 
 
 def layout_figure(picture: Picture, figure_id: str) -> Figure:
