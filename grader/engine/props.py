@@ -20,6 +20,7 @@ from typing import Any, cast
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hyp_seed
 from hypothesis.strategies import SearchStrategy
+from pydantic import BaseModel
 
 from .results import Counterexample, Outcome, Picture
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker
@@ -35,19 +36,28 @@ class PropertySpec:
     fn: PropertyFn
     strategies: dict[str, SearchStrategy[Any]]
     describe: Callable[[dict[str, Any]], Counterexample] | None = None
+    params_model: type[BaseModel] | None = None
+    replayable: bool = False
 
 
 def prop(
     describe: Callable[[dict[str, Any]], Counterexample] | None = None,
+    *,
+    params_model: type[BaseModel] | None = None,
+    replayable: bool = False,
     **strategies: SearchStrategy[Any],
 ) -> Callable[[PropertyFn], PropertyFn]:
     """Mark a function as a property over values drawn from ``strategies``.
 
     ``describe(inputs)`` turns a failing input into a Counterexample (a runnable snippet).
+    ``params_model`` validates the test's ``params`` from assignment.toml (the property
+    reads the result as ``ctx.params``). ``replayable``: the property can reproduce one
+    reported case from a string (``osgrade check --replay TEST=STRING``, ``ctx.replay``).
     """
 
     def mark(fn: PropertyFn) -> PropertyFn:
-        fn.__osgrade_property__ = PropertySpec(fn, dict(strategies), describe)  # type: ignore[attr-defined]
+        spec = PropertySpec(fn, dict(strategies), describe, params_model, replayable)
+        fn.__osgrade_property__ = spec  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -69,6 +79,7 @@ class Failure(Exception):
         actual: str | None = None,
         divergence: str | None = None,
         picture: Picture | None = None,
+        snippet: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -76,6 +87,7 @@ class Failure(Exception):
         self.actual = actual
         self.divergence = divergence
         self.picture = picture
+        self.snippet = snippet  # replaces describe()'s snippet (e.g. one the worker's reply names)
 
 
 class _BudgetSpent(Exception):
@@ -104,6 +116,9 @@ class Context:
     _stuck: StudentProblem | None = None
     stuck_input: dict[str, Any] | None = None
     current_input: dict[str, Any] = field(default_factory=dict)
+    test_id: str = ""  # the running test
+    params: Any = None  # the running test's params (validated by its params_model)
+    replay: str | None = None  # a case to reproduce instead of searching (--replay)
 
     def call(self, entry: str, args: dict[str, Any]) -> Any:
         """Run ``entry`` on the submission in the worker; returns plain JSON data.
@@ -215,8 +230,11 @@ def run_property(
 
     def example(inputs: dict[str, Any], **extra: Any) -> Counterexample | None:
         if spec.describe is None:
-            return None
-        base = spec.describe(inputs)
+            if extra.get("snippet") is None:
+                return None
+            base = Counterexample(inputs=inputs, snippet=extra["snippet"])
+        else:
+            base = spec.describe(inputs)
         return base.model_copy(update={k: v for k, v in extra.items() if v is not None})
 
     try:
@@ -245,6 +263,7 @@ def run_property(
             actual=f.actual,
             divergence=f.divergence,
             picture=f.picture,
+            snippet=f.snippet,
         )
         return finish("failed", f.message, cx)
     except StudentProblem as p:

@@ -106,9 +106,14 @@ def record_test(
     cases: int,
     seed: int,
     call_timeout_s: float,
+    params: Any = None,
 ) -> RecordedTest:
-    """Draw ``cases`` inputs and record the reference's replies; ConfigError if it fails."""
+    """Draw ``cases`` inputs and record the reference's replies; ConfigError if it fails.
+
+    ``params``: the test's validated params (``Assignment.params_for``), as in grading.
+    """
     ctx = _RecordingContext(worker, module, reference, call_timeout_s)
+    ctx.test_id, ctx.params = test_id, params
     found: dict[str, RecordedCase] = {}
 
     @settings(

@@ -60,6 +60,46 @@ class TablePicture(_Model):
     caption: str = ""
 
 
+class LaneStep(_Model):
+    """One step of an interleaving: what thread ``thread`` did, at which line of its code.
+
+    ``switch`` says why the CPU changed hands just before this step ("" if it did not):
+    preempted, slice (time slice over), yield, blocked, done. ``preempted`` marks a
+    switch the explorer chose (a preemption of the schedule).
+    """
+
+    thread: int
+    where: str = ""  # "primitives.py:22"; "" for a step of the test program
+    code: str = ""  # the source line
+    note: str = ""  # "flag.test_and_set() → 1", "enters the critical section"
+    kind: str = "line"
+    switch: str = ""
+    preempted: bool = False
+
+
+class LaneThread(_Model):
+    id: int
+    label: str  # "T0"
+    end: str = ""  # how it ended: "finished", "sleeps on m.waiters at primitives.py:60"
+    tone: Tone = "plain"
+
+
+class LanesPicture(_Model):
+    """A failing interleaving: one lane (column) per thread, one row per step, in order."""
+
+    kind: Literal["lanes"] = "lanes"
+    title: str = ""
+    threads: list[LaneThread]
+    steps: list[LaneStep]
+    outcome: str  # what went wrong at the end
+    culprit: int | None = None  # the thread the outcome is about
+    cycle: list[int] = Field(default_factory=list)  # a wait-for cycle, when there is one
+    replay: str = ""  # the schedule, as a replay string
+    command: str = ""  # the command that replays it locally
+    omitted: int = 0  # steps left out of a very long run
+    caption: str = ""
+
+
 NodeShape = Literal["process", "resource", "lock"]
 EdgeTone = Literal["plain", "missing", "extra"]
 
@@ -138,7 +178,8 @@ class FramesPicture(_Model):
 # in grader/report/figures.py. A new kind: a model here (with its own ``kind`` literal), one
 # entry in this union and one in that registry.
 Picture = Annotated[
-    Union[GanttPicture, TablePicture, GraphPicture, FramesPicture], Field(discriminator="kind")
+    Union[GanttPicture, TablePicture, LanesPicture, GraphPicture, FramesPicture],
+    Field(discriminator="kind"),
 ]
 
 

@@ -15,10 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.results import FramesPicture, GanttPicture, GraphPicture, Picture, TablePicture
+from ..engine.results import (
+    FramesPicture,
+    GanttPicture,
+    GraphPicture,
+    LanesPicture,
+    Picture,
+    TablePicture,
+)
 from .frames import layout_frames
 from .gantt import layout_gantt
 from .graph import layout_graph
+from .lanes import layout_lanes
 from .table import layout_table
 
 
@@ -51,6 +59,13 @@ def _table(picture: TablePicture, figure_id: str) -> Figure:
     return Figure("table", "table.html.j2", chart, chart.caption, chart.text_intro, chart.text)
 
 
+def _lanes(picture: LanesPicture, figure_id: str) -> Figure:
+    chart = layout_lanes(picture, figure_id)
+    return Figure(
+        "lanes", "lanes.html.j2", chart, chart.caption, f"{chart.text_intro}:", chart.text
+    )
+
+
 def _graph(picture: GraphPicture, figure_id: str) -> Figure:
     chart = layout_graph(picture, figure_id)
     return Figure("graph", "graph.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
@@ -71,12 +86,19 @@ def _frames(picture: FramesPicture, figure_id: str) -> Figure:
 _LAYOUTS: dict[str, Callable[[Any, str], Figure]] = {
     "gantt": _gantt,
     "table": _table,
+    "lanes": _lanes,
     "graph": _graph,
     "frames": _frames,
 }
 
 # CSS templates included in the HTML report's <style>, one per kind that needs its own.
-STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "graph.css.j2", "frames.css.j2")
+STYLES: tuple[str, ...] = (
+    "gantt.css.j2",
+    "table.css.j2",
+    "lanes.css.j2",
+    "graph.css.j2",
+    "frames.css.j2",
+)
 
 
 def layout_figure(picture: Picture, figure_id: str) -> Figure:
