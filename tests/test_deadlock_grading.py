@@ -1,7 +1,10 @@
 """End to end: the deadlock reference, template and every sample graded through the real worker.
 
 Each sample's NOTES.md ends in "Must lose: <test ids>." and the sample must lose points in
-exactly those tests (seeded, so deterministic), with a readable counterexample.
+exactly those tests (seeded, so deterministic), with a readable counterexample. The samples
+of parts 1 to 4 carry no primitives.py and are graded on parts 1 to 4; the part 5 samples
+(``dining_*``) are graded on part 5: the tests they must lose at the real budget, the
+others at a light one (the reference passes them at the real budget).
 """
 
 from __future__ import annotations
@@ -19,23 +22,33 @@ import pytest
 from grader.cli import main
 from grader.engine.assignment import Assignment, Limits, find_assignment
 from grader.engine.grade import grade
-from grader.engine.results import GradeReport, GraphPicture, TablePicture
+from grader.engine.results import GradeReport, GraphPicture, LanesPicture, TablePicture
 from grader.report.render import render_html, render_markdown
 from grader.report.view import build_view
+from grader.simos.sync.schedule import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assignments" / "deadlock" / "samples"
 FAST = 20  # examples per property for the samples (seeded, so deterministic)
 MORE: dict[str, int] = {}  # samples whose bug needs a larger budget (none at present)
+# The explorer's budget for part 5 tests a sample must pass (the reference passes the real one).
+LIGHT = {"max_schedules": 40, "random_schedules": 3, "pct_schedules": 3}
 
 
 @cache
-def assignment(timeout: float | None = None) -> Assignment:
+def assignment(timeout: float | None = None, light: bool = False) -> Assignment:
     a = find_assignment("deadlock", ROOT / "assignments")
-    if timeout is None:
-        return a
-    spec = a.spec.model_copy(update={"limits": Limits(call_timeout_s=timeout)})
-    return Assignment(spec=spec, directory=a.directory)
+    update: dict[str, object] = {}
+    if timeout is not None:
+        update["limits"] = Limits(call_timeout_s=timeout)
+    if light:
+        update["params"] = {**a.spec.params, **LIGHT}
+    return Assignment(spec=a.spec.model_copy(update=update), directory=a.directory)
+
+
+ALL = [t.id for t in assignment().spec.tests]
+PART5 = [i for i in ALL if i.startswith("philosophers-")]
+PARTS_1_TO_4 = [i for i in ALL if i not in PART5]
 
 
 def graded(name: str, examples: int | None = None) -> GradeReport:
@@ -43,10 +56,35 @@ def graded(name: str, examples: int | None = None) -> GradeReport:
     return _graded(name, examples or MORE.get(name, FAST))
 
 
+def _path(name: str) -> Path:
+    return SAMPLES / name if (SAMPLES / name).is_dir() else ROOT / name
+
+
 @cache
 def _graded(name: str, examples: int) -> GradeReport:
-    path = SAMPLES / name if (SAMPLES / name).is_dir() else ROOT / name
-    return grade(assignment(1.0), path, max_examples=examples)
+    path = _path(name)
+    if name.startswith("dining_"):
+        return _graded_part5(name, path, examples)
+    if (path / "primitives.py").is_file():  # the template, correct_alt: every test
+        return grade(assignment(1.0), path, max_examples=examples)
+    return grade(assignment(1.0), path, max_examples=examples, only=PARTS_1_TO_4)
+
+
+def _graded_part5(name: str, path: Path, examples: int) -> GradeReport:
+    """Part 5 only: the tests ``name`` must lose at the real budget, the others light (but
+    the naive version's, whose search stops at the deadlock it must find)."""
+    real = [i for i in PART5 if i in must_lose(name) or i == "philosophers-naive"]
+    keep = [i for i in PART5 if i not in real]
+    parts = [grade(assignment(1.0), path, max_examples=examples, only=real)]
+    if keep:
+        parts.append(grade(assignment(1.0, True), path, max_examples=examples, only=keep))
+    tests = [t for r in parts for t in r.tests]
+    update = {
+        "tests": tests,
+        "score": sum(t.score for t in tests),
+        "max_score": sum(t.max_score for t in tests),
+    }
+    return parts[0].model_copy(update=update)
 
 
 def must_lose(name: str) -> set[str]:
@@ -55,9 +93,13 @@ def must_lose(name: str) -> set[str]:
     m = re.search(r"Must lose: (.+)\.$", text)
     assert m, f"{name}/NOTES.md must end with 'Must lose: <test ids>.'"
     if m.group(1) == "all tests":
-        return {t.id for t in assignment().spec.tests}
+        return set(PARTS_1_TO_4)  # a part 1 to 4 sample: graded without part 5
     ids = {x.strip() for x in m.group(1).split(",")}
-    assert ids <= {t.id for t in assignment().spec.tests}, ids
+    assert ids <= set(ALL), ids
+    if name.startswith("dining_"):
+        assert ids <= set(PART5), ids
+    else:
+        assert not ids & set(PART5), f"{name} has no primitives.py: it cannot run part 5"
     return ids
 
 
@@ -68,11 +110,15 @@ def outcomes(report: GradeReport) -> dict[str, str]:
 SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if (p / "NOTES.md").is_file())
 
 
-def test_every_sample_has_notes_and_one_module() -> None:
+def test_every_sample_has_notes_and_its_modules() -> None:
     dirs = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert [d for d in dirs if d != "correct_alt"] == SAMPLE_NAMES
     for d in dirs:
         assert (SAMPLES / d / "deadlock.py").is_file(), d
+        has = (SAMPLES / d / "primitives.py").is_file()
+        assert has == (
+            d == "correct_alt" or (d.startswith("dining_") and d != "dining_no_primitives")
+        ), d
 
 
 def test_points_add_up_and_tests_are_a_mix() -> None:
@@ -85,7 +131,19 @@ def test_points_add_up_and_tests_are_a_mix() -> None:
 def test_reference_full_marks() -> None:
     report = grade(assignment(), ROOT / "reference" / "deadlock", max_examples=60)
     assert report.score == report.max_score == 100, outcomes(report)
-    assert all(t.examples >= 60 for t in report.tests)
+    assert all(t.examples >= 60 for t in report.tests if t.id in PARTS_1_TO_4)
+    # part 5: the first example is the explorer's whole search, the others replay schedules
+    assert all(t.examples >= 1 for t in report.tests if t.id in PART5)
+
+
+def test_the_template_and_reference_carry_the_sync_assignments_primitives() -> None:
+    for folder in ("reference", "student_template"):
+        mine = ROOT / folder / "deadlock" / "primitives.py"
+        assert mine.read_text() == (ROOT / folder / "sync" / "primitives.py").read_text()
+    files = {p.name for p in (ROOT / "reference" / "deadlock").iterdir() if p.is_file()}
+    assert files == {
+        p.name for p in (ROOT / "student_template" / "deadlock").iterdir() if p.is_file()
+    }
 
 
 def test_template_scores_zero() -> None:
@@ -115,6 +173,7 @@ BUGGY = [
     n
     for n in SAMPLE_NAMES
     if (SAMPLES / n / "NOTES.md").read_text().startswith(("Buggy", "Realistic"))
+    and not n.startswith("dining_")
 ]
 
 
@@ -243,3 +302,46 @@ def test_validate_fails_with_a_wrong_reference(
     out = capsys.readouterr().out
     assert code == 1 and "FAIL reference" in out
     assert "cycle-exists: failed" in out
+
+
+DINING_BUGGY = [n for n in SAMPLE_NAMES if n.startswith("dining_") and n != "dining_no_primitives"]
+
+
+@pytest.mark.parametrize("sample", DINING_BUGGY)
+def test_dining_failure_shows_the_interleaving_and_replays(sample: str) -> None:
+    report = graded(sample)
+    for t in report.tests:
+        if t.outcome == "passed":
+            continue
+        assert t.outcome == "failed", (t.id, t.outcome, t.message)
+        cx = t.counterexample
+        assert cx is not None and t.message
+        if t.id == "philosophers-naive":  # no deadlock: nothing to draw, the search to run
+            assert "No deadlock" in t.message and "explore_here(" in cx.snippet
+            continue
+        assert isinstance(cx.picture, LanesPicture), t.id
+        assert cx.picture.steps and cx.picture.replay
+        plan = decode(cx.picture.replay)
+        assert plan.scenario["kind"] == "philosophers"
+        assert f'replay_here("{cx.picture.replay}")' in cx.snippet
+
+
+def test_dining_without_primitives_says_what_to_copy() -> None:
+    report = graded("dining_no_primitives")
+    for t in report.tests:
+        assert t.outcome == "error" and "primitives.py is missing" in t.message, t.message
+
+
+def test_dining_lost_wakeup_names_the_sleeper_and_replays_on_the_cli(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = graded("dining_all_at_once_lost_wakeup")
+    t = next(t for t in report.tests if t.id == "philosophers-all-at-once")
+    assert t.message.startswith("Lost wake-up: T")
+    assert "table.changed.wait() forever although both its forks" in t.message
+    assert t.counterexample is not None and isinstance(t.counterexample.picture, LanesPicture)
+    schedule = t.counterexample.picture.replay
+    path = SAMPLES / "dining_all_at_once_lost_wakeup"
+    code = main(["check", "deadlock", str(path), "--replay", f"{t.id}={schedule}"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Lost wake-up" in out, out
