@@ -47,9 +47,9 @@ class DiningParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     preemption_bound: int = Field(2, ge=0, le=4, description="bounded search: up to this many")
-    max_schedules: int = Field(400, ge=1, le=1_000_000, description="cap of the bounded search")
-    random_schedules: int = Field(30, ge=0, le=1_000_000)
-    pct_schedules: int = Field(30, ge=0, le=1_000_000)
+    max_schedules: int = Field(300, ge=1, le=1_000_000, description="cap of the bounded search")
+    random_schedules: int = Field(25, ge=0, le=1_000_000)
+    pct_schedules: int = Field(25, ge=0, le=1_000_000)
     pct_depth: int = Field(3, ge=1, le=10)
     time_slice: int = Field(32, ge=1, le=10_000, description="steps before the default switches")
     max_steps: int = Field(20_000, ge=100, le=10_000_000, description="more: a livelock")

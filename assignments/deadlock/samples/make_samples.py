@@ -450,6 +450,23 @@ make(
     primitives=PRIMITIVES,
 )
 
+make(
+    "dining_release_no_backoff",
+    "Sample: the reference, except 'release and retry' starts again at once, without yielding.",
+    "Buggy sample: philosopher_release_retry puts its left fork down and `continue`s at once, "
+    "with no yield_cpu(): two neighbours can take and put down their forks in step, time "
+    "slice after time slice, and never eat (a livelock the explorer's step budget stops).",
+    ["philosophers-release-retry"],
+    [
+        (
+            "        left.release()\n        yield_cpu()\n",
+            "        left.release()\n        continue\n",
+        ),
+        ("from grader.simos.sync import yield_cpu\n", ""),
+    ],
+    primitives=PRIMITIVES,
+)
+
 RACE = "        else:\n            self.waiters.sleep(self.guard)  # woken as the new owner\n"
 assert PRIMITIVES.count(RACE) == 1
 make(
