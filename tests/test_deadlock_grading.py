@@ -357,3 +357,16 @@ def test_dining_livelock_is_named_with_its_fix() -> None:
     assert "call yield_cpu() after putting a fork down" in t.message
     assert t.counterexample is not None and isinstance(t.counterexample.picture, LanesPicture)
     assert any(s.kind == "repeat" for s in t.counterexample.picture.steps)
+
+
+def test_dining_deadlock_draws_the_wait_for_cycle() -> None:
+    report = graded("dining_all_at_once_no_wait")
+    t = next(t for t in report.tests if t.id == "philosophers-all-at-once")
+    assert t.message.startswith("Deadlock: every thread is blocked.")
+    assert (
+        "waits for table.lock, which T1 holds" in t.message and "Cycle: T0 → T1 → T0." in t.message
+    )
+    assert t.counterexample is not None and isinstance(t.counterexample.picture, LanesPicture)
+    assert t.counterexample.picture.cycle == [0, 1]
+    md = render_markdown(build_view(report, "student"))
+    assert "Cycle: T0 → T1 → T0." in md

@@ -414,6 +414,27 @@ make(
 )
 
 make(
+    "dining_all_at_once_no_wait",
+    "Sample: the reference, except 'all at once' takes its forks under the table lock without "
+    "waiting until both are free.",
+    "Buggy sample: philosopher_all_at_once takes table.lock and then its forks, without waiting "
+    "on table.changed until both are free, and puts them down under table.lock: a philosopher "
+    "waits for a fork while holding table.lock, and the fork's holder waits for table.lock to "
+    "put it down (a deadlock through the table lock).",
+    ["philosophers-all-at-once"],
+    [
+        (
+            "    table.lock.acquire()\n"
+            "    while left.in_use() or right.in_use():\n"
+            "        table.changed.wait()\n"
+            "    left.acquire()\n",
+            "    table.lock.acquire()\n    left.acquire()\n",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
     "dining_release_never_releases",
     "Sample: the reference, except 'release and retry' keeps its left fork while it retries.",
     "Buggy sample: philosopher_release_retry keeps trying the right fork while holding the left "
