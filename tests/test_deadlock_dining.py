@@ -377,7 +377,7 @@ version = "1"
 files = ["nap.py"]
 module = "nap"
 [limits]
-call_timeout_s = 0.3
+call_timeout_s = 0.2
 [hypothesis]
 max_examples = 1
 [[tests]]
@@ -400,7 +400,7 @@ from grader.engine.props import prop
 
 @prop(x=st.just(0))
 def naps(ctx, x):
-    ctx.call("grader.sandbox.entries:call", {"function": "nap", "args": [0.6]})
+    ctx.call("grader.sandbox.entries:call", {"function": "nap", "args": [0.4]})
 """
 NAP = "import time\n\n\ndef nap(s):\n    time.sleep(s)\n"
 
@@ -419,12 +419,12 @@ def _naps(tmp_path: Path, toml: str = TOML) -> Path:
 def test_a_tests_own_call_timeout_wins_over_the_limit_and_the_override(tmp_path: Path) -> None:
     a = load_assignment_file(_naps(tmp_path))
     sub = tmp_path / "reference" / "naps"
-    for override in (None, 0.2):
+    for override in (None, 0.1):
         report = grade(a, sub, call_timeout_s=override)
         outcomes = {t.id: (t.outcome, t.message) for t in report.tests}
         assert outcomes["patient"][0] == "passed", outcomes
         assert outcomes["hasty"][0] == "timeout", outcomes
-        assert f"stopped after {override or 0.3:g} s" in outcomes["hasty"][1]
+        assert f"stopped after {override or 0.2:g} s" in outcomes["hasty"][1]
     assert "call_timeout_s = 10.0" in kit_toml(a)  # a kit keeps it for its public test
 
 
