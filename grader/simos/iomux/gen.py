@@ -91,6 +91,34 @@ PROFILES: dict[str, Profile] = {
         },
         errors=10,
     ),
+    "select": Profile(
+        "select",
+        {
+            **_FILES,
+            "shutdown": 4,
+            "oob": 3,
+            "null": 1,
+            "listen": 1,
+            "connect": 2,
+            "accept": 1,
+            "select": 16,
+        },
+        errors=10,
+    ),
+    "poll": Profile(
+        "poll",
+        {
+            **_FILES,
+            "shutdown": 4,
+            "oob": 3,
+            "null": 1,
+            "listen": 1,
+            "connect": 2,
+            "accept": 1,
+            "poll": 16,
+        },
+        errors=10,
+    ),
     "pairs": Profile(
         "pairs",
         {**_FILES, "shutdown": 4, "oob": 2, "null": 1, "select": 12},
@@ -321,15 +349,17 @@ class Builder:
 
     def add(self, choice: Choice) -> None:
         kind_c, a, b, c = choice
-        kind = self._kind(kind_c)
+        if kind_c == 0:
+            return  # the simplest choice is no operation (so shrinking can drop one)
+        kind = self._kind(kind_c - 1)
         op = self._make(kind, a, b, c)
         if op is None:
             return
-        self._apply(op)
+        self.apply(op)
         if self.p.pairs and op["op"] == "select":
             fds = sorted(set(op["r"]) | set(op["w"]) | set(op["x"]))
-            events = EPOLLIN | EPOLLOUT | EPOLLPRI
-            self._apply({"op": "poll", "fds": [[fd, events] for fd in fds]})
+            events = EPOLLIN | EPOLLOUT | EPOLLPRI  # checks.POLL_PAIR
+            self.apply({"op": "poll", "fds": [[fd, events] for fd in fds]})
 
     def _make(self, kind: str, a: int, b: int, c: int) -> Op | None:
         p = self.p
@@ -431,7 +461,7 @@ class Builder:
 
     # ------------------------------------------------------------------ keeping in step
 
-    def _apply(self, op: Op) -> None:
+    def apply(self, op: Op) -> None:
         index = len(self.ops)
         self.ops.append(op)
         k = self.k
