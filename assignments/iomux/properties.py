@@ -35,12 +35,8 @@ COST_FIELDS = ("bytes_in", "bytes_out", "scanned", "polls", "waitq")
 
 # ----------------------------------------------------------------------------- inputs
 
-_choice = st.tuples(
-    st.integers(0, 255),
-    st.integers(0, 2**16 - 1),
-    st.integers(0, 2**16 - 1),
-    st.integers(0, 2**16 - 1),
-)
+_byte = st.integers(0, 255)
+_choice = st.tuples(_byte, _byte, _byte, _byte, _byte)
 
 
 def scenarios(profile: str, max_ops: int = 40) -> st.SearchStrategy[list[Op]]:

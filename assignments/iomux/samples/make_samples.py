@@ -36,8 +36,8 @@ make(
     "Sample: the reference, except edge-triggered items go back on the ready list like level-triggered ones.",
     "Buggy sample: epoll_wait puts every reported item back on the ready list, so an "
     "edge-triggered descriptor is reported at every wait while it stays ready (it behaves "
-    "level-triggered). Must lose: epoll-et, epoll-et-invariant, cost-epoll. "
-    "May lose: epoll-order, epoll-close, epoll-oneshot (they mix in edge-triggered items).",
+    "level-triggered). Must lose: epoll-et, epoll-et-invariant. May lose: cost-epoll, "
+    "epoll-order, epoll-close, epoll-oneshot (they mix in edge-triggered items).",
     [
         (
             "            if item.events & EPOLLONESHOT:\n"
@@ -213,13 +213,14 @@ make(
 
 make(
     "os_exit",
-    "Sample: epoll_create kills the worker.",
-    "Hostile sample: sys_epoll_create calls os._exit(0), killing the process that runs it "
-    f"with a success status. Must lose: {EPOLL_ALL}, {ECHO}.",
+    "Sample: the echo server kills the worker.",
+    "Hostile sample: serve() calls os._exit(0) when it starts, killing the process that runs "
+    f"it with a success status (the rest is the reference). Must lose: {ECHO}.",
     [
         (
-            "def sys_epoll_create(k: Kernel) -> int:\n    return k.install_epoll(EventPoll(k))\n",
-            "def sys_epoll_create(k: Kernel) -> int:\n    import os\n\n    os._exit(0)\n",
+            '    """An edge-triggered echo server: drain every descriptor until EAGAIN at each event."""\n',
+            '    """An edge-triggered echo server: drain every descriptor until EAGAIN at each event."""\n'
+            "    import os\n\n    os._exit(0)\n",
         )
     ],
 )

@@ -1,7 +1,8 @@
 """Build meaningful scenarios from a list of small integers (for Hypothesis, stdlib only).
 
-``build(choices, profile)`` reads one tuple of four ints per operation: the first picks the
-kind of operation (weighted by the profile), the others its arguments, interpreted against
+``build(choices, profile)`` reads one tuple of five small ints (0-255) per operation: the
+first picks the kind of operation (weighted by the profile; 0 is no operation), the others
+its arguments (a target, whether it is a deliberately wrong one, a size, a mode), read against
 the state reached so far (which descriptors are open, which are pipes or sockets, which are
 epoll instances). Zeros give the simplest choice, so shrinking a failing list of choices
 gives a short, plain scenario. The builder runs the file operations on its own kernel to
@@ -29,7 +30,7 @@ from .model import KernelError
 from .scenario import Op, data_for
 from .unix import UnixSocket
 
-Choice = tuple[int, int, int, int]
+Choice = tuple[int, int, int, int, int]
 
 PIPE_SIZES = (1, 10, 100, 1000, 3000, 4095, 4096, 4097, 5000, 8192, 12000, 40000, 65536, 70000)
 SOCKET_SIZES = (1, 5, 50, 100, 192, 700, 1728, 3000, 10000, 40000)
@@ -321,12 +322,12 @@ class Builder:
             return None
         return pool[a % len(pool)]
 
-    def _subset(self, c: int, wrong: int) -> list[int]:
+    def _subset(self, a: int, wrong: int) -> list[int]:
         pool = self._open()
-        n = 1 + c % 4
+        n = 1 + a % 4
         out: list[int] = []
         for i in range(n):
-            fd = self._fd(c // (i + 1) + i, wrong >> i, pool)
+            fd = self._fd(a // (i + 1) + i, (wrong + 41 * i) % 256, pool)
             if fd not in out:
                 out.append(fd)
         return out
@@ -348,11 +349,11 @@ class Builder:
         return sizes[c % len(sizes)]
 
     def add(self, choice: Choice) -> None:
-        kind_c, a, b, c = choice
+        kind_c, a, b, c, d = choice
         if kind_c == 0:
             return  # the simplest choice is no operation (so shrinking can drop one)
         kind = self._kind(kind_c - 1)
-        op = self._make(kind, a, b, c)
+        op = self._make(kind, a, b, c, d)
         if op is None:
             return
         self.apply(op)
@@ -361,7 +362,7 @@ class Builder:
             events = EPOLLIN | EPOLLOUT | EPOLLPRI  # checks.POLL_PAIR
             self.apply({"op": "poll", "fds": [[fd, events] for fd in fds]})
 
-    def _make(self, kind: str, a: int, b: int, c: int) -> Op | None:
+    def _make(self, kind: str, a: int, b: int, c: int, d: int) -> Op | None:
         p = self.p
         if kind in ("pipe", "socketpair"):
             limit = {"pipe": 4, "socketpair": 6}[kind]  # a socket pair counts twice
@@ -399,13 +400,13 @@ class Builder:
             fd = self._target("readable", a, b)
             return None if fd is None else {"op": "read", "fd": fd, "n": READ_SIZES[c % 7]}
         if kind == "poll":
-            events = [POLL_EVENTS[(c >> (3 * i)) % len(POLL_EVENTS)] for i in range(4)]
+            events = [POLL_EVENTS[(c + 5 * i * (d + 1)) % len(POLL_EVENTS)] for i in range(4)]
             return {
                 "op": "poll",
                 "fds": [[fd, events[i]] for i, fd in enumerate(self._subset(a, b))],
             }
         if kind == "select":
-            pool = [self._subset(a + i * 7, b >> (4 * i)) for i in range(3)]
+            pool = [self._subset(a + i * 7, (b + 37 * i) % 256) for i in range(3)]
             use = [(c >> i) & 1 or i == c % 3 for i in range(3)]
             r, w, x = (pool[i] if use[i] else [] for i in range(3))
             return {"op": "select", "r": r, "w": w, "x": x}
@@ -419,10 +420,10 @@ class Builder:
                 epfd = self._fd(a, 1, self._open())
             return {"op": "epoll_wait", "epfd": epfd, "max": p.max_events[c % len(p.max_events)]}
         if kind == "epoll_ctl":
-            return self._ctl(a, b, c)
+            return self._ctl(a, b, c, d)
         raise AssertionError(kind)  # pragma: no cover
 
-    def _ctl(self, a: int, b: int, c: int) -> Op | None:
+    def _ctl(self, a: int, b: int, c: int, d: int) -> Op | None:
         p = self.p
         if not self.epolls:
             return None
@@ -436,27 +437,26 @@ class Builder:
         else:
             pool = self._open()
             fresh = [fd for fd in pool if (epfd, fd) not in self.registered]
-            fd = self._fd(b, c >> 2, fresh if fresh and b % 4 else pool)
-        wrong = (c >> 8) % 100 < p.errors
-        if wrong:
-            choice = (c >> 4) % 4
+            fd = self._fd(b, d, fresh if fresh and b % 4 else pool)
+        if (c // 4 + d) % 100 < p.errors:  # a deliberately wrong call
+            choice = (d // 4) % 4
             if choice == 0:
                 epfd = fd if self.k.file_at(fd) is not None else epfd
             elif choice == 1:
                 fd = epfd  # the epoll instance itself: EINVAL
             elif choice == 2:
-                ctl = ("ADD", "MOD", "DEL", 0, 7)[(c >> 6) % 5]  # type: ignore[assignment]
+                ctl = ("ADD", "MOD", "DEL", 0, 7)[(d // 16) % 5]  # type: ignore[assignment]
             else:
                 epfd = self._closed(c)
-        events = BASE_EVENTS[(c >> 10) % len(BASE_EVENTS)]
+        events = BASE_EVENTS[(c // 4) % len(BASE_EVENTS)]
         f = self.k.file_at(fd)
-        if f is not None and (c >> 10) % 3:  # usually what this kind of file can report
+        if f is not None and (c // 16) % 3:  # usually what this kind of file can report
             events = (
-                (EPOLLIN, EPOLLIN | EPOLLRDHUP, EPOLLIN | EPOLLPRI)[(c >> 12) % 3]
+                (EPOLLIN, EPOLLIN | EPOLLRDHUP, EPOLLIN | EPOLLPRI)[d % 3]
                 if f.readable
-                else (EPOLLOUT, EPOLLOUT | EPOLLIN)[(c >> 12) % 2]
+                else (EPOLLOUT, EPOLLOUT | EPOLLIN)[d % 2]
             )
-        events |= p.modes[(c >> 14) % len(p.modes)]
+        events |= p.modes[(d // 3) % len(p.modes)]
         return {"op": "epoll_ctl", "epfd": epfd, "ctl": ctl, "fd": fd, "events": events}
 
     # ------------------------------------------------------------------ keeping in step

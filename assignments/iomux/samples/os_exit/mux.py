@@ -1,4 +1,4 @@
-"""Sample: epoll_create kills the worker."""
+"""Sample: the echo server kills the worker."""
 
 from __future__ import annotations
 
@@ -176,9 +176,7 @@ class EventPoll:
 
 
 def sys_epoll_create(k: Kernel) -> int:
-    import os
-
-    os._exit(0)
+    return k.install_epoll(EventPoll(k))
 
 
 def _instance(k: Kernel, epfd: int) -> tuple[File, EventPoll | None]:
@@ -228,6 +226,9 @@ READ_SIZE = 4096
 
 def serve(libc: Any, listen_fd: int) -> None:
     """An edge-triggered echo server: drain every descriptor until EAGAIN at each event."""
+    import os
+
+    os._exit(0)
     ep = libc.epoll_create()
     libc.epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, EPOLLIN | EPOLLET)
     pending: dict[int, bytearray] = {}  # what each connection still has to send back
