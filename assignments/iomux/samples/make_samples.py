@@ -73,7 +73,7 @@ make(
     "Sample: the reference, except epoll reports HUP only when it was asked for.",
     "Buggy sample: epoll_ctl stores events | EPOLLERR, forgetting that EPOLLHUP is always "
     "reported too (a pipe whose writer closed, a socket whose peer closed). Must lose: "
-    "epoll-lt, epoll-et, epoll-close, epoll-lt-invariant. "
+    "epoll-lt, epoll-et, epoll-close, epoll-lt-invariant, epoll-et-invariant. "
     "May lose: epoll-ctl, epoll-oneshot, epoll-order, cost-epoll.",
     [
         (
