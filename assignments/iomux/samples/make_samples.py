@@ -27,7 +27,7 @@ def make(name: str, doc: str, note: str, edits: list[tuple[str, str]]) -> None:
     (d / "NOTES.md").write_text(note + "\n")
 
 
-EPOLL = "epoll-ctl, epoll-lt, epoll-et, epoll-oneshot, epoll-order, epoll-close"
+EPOLL = "epoll-lt, epoll-et, epoll-oneshot, epoll-order, epoll-close"
 EPOLL_ALL = f"{EPOLL}, epoll-lt-invariant, epoll-et-invariant, cost-epoll"
 ECHO = "echo-complete, echo-no-block, echo-fair"
 
@@ -192,7 +192,7 @@ make(
     "Sample: epoll_wait returns objects whose __eq__ always says True.",
     "Hostile sample: sys_epoll_wait returns EpollEvent look-alikes whose __eq__ is always True, "
     "hoping to pass any comparison; the runtime accepts only exact EpollEvent or int pairs. "
-    f"Must lose: {EPOLL_ALL}, {ECHO}.",
+    f"Must lose: {EPOLL_ALL}, {ECHO}. May lose: epoll-ctl (only when a wait reports something).",
     [
         (
             "def sys_epoll_wait(k: Kernel, epfd: int, maxevents: int) -> list[EpollEvent]:\n",
