@@ -70,6 +70,13 @@ def oob_supported() -> bool:
         b.close()
 
 
+def _open_fds() -> list[int]:
+    try:
+        return sorted(int(name) for name in os.listdir("/proc/self/fd"))
+    except OSError:  # pragma: no cover - /proc is there on Linux
+        return [fd for fd in range(0, 4096) if _is_open(fd)]
+
+
 def _is_open(fd: int) -> bool:
     try:
         os.fstat(fd)
@@ -96,7 +103,7 @@ class LinuxRun:
     def __init__(self) -> None:
         self.run_id = next(_run_ids)
         self.plugs: list[int] = []
-        top = max(fd for fd in range(0, 1024) if _is_open(fd)) + 1
+        top = max(fd for fd in _open_fds() if _is_open(fd)) + 1
         null = os.open(os.devnull, os.O_RDONLY)
         for fd in range(3, max(top, null + 1)):
             if not _is_open(fd):
@@ -111,6 +118,7 @@ class LinuxRun:
         os.dup2(null, limit)  # grow the table: closed numbers below it then give EBADF
         os.close(limit)
         self.addresses: list[str] = []
+        self.highest = self.base
 
     # ------------------------------------------------------------------ translation
 
@@ -118,6 +126,7 @@ class LinuxRun:
         return self.base + s - 3 if s >= 3 else s
 
     def sim(self, r: int) -> int:
+        self.highest = max(self.highest, r)
         return r - self.base + 3 if r >= self.base else r
 
     def _new(self, fd: int) -> int:
@@ -220,7 +229,7 @@ class LinuxRun:
         raise ValueError(f"unknown operation {name}")
 
     def close_all(self) -> None:
-        for fd in range(self.base, self.base + HEADROOM):
+        for fd in range(self.base, max(self.base + HEADROOM, self.highest + 1)):
             if _is_open(fd):
                 os.close(fd)
         for fd in self.plugs:
