@@ -234,7 +234,7 @@ class Builder:
         self.k = Kernel()
         self.ops: list[Op] = []
         self.epolls: list[int] = []
-        self.registered: list[tuple[int, int]] = []  # (epfd, fd) pairs added so far
+        self.registered: set[tuple[int, int]] = set()  # (epfd, fd) pairs added so far
         self.listens = 0
         self.kinds = list(profile.weights)
         self.total = sum(profile.weights.values())
@@ -428,9 +428,9 @@ class Builder:
         if not self.epolls:
             return None
         epfd = self.epolls[a % len(self.epolls)]
-        live = [
+        live = sorted(
             (e, fd) for e, fd in self.registered if e == epfd and self.k.file_at(fd) is not None
-        ]
+        )
         ctl = ("ADD", "ADD", "MOD", "DEL")[c % 4]
         if live and ctl != "ADD" and b % 5:
             fd = live[b % len(live)][1]
@@ -496,7 +496,7 @@ class Builder:
             elif name == "epoll_create":
                 self.epolls.append(k.install_epoll(None))
             elif name == "epoll_ctl" and op["ctl"] == "ADD":
-                self.registered.append((op["epfd"], op["fd"]))
+                self.registered.add((op["epfd"], op["fd"]))
         except KernelError:
             pass
 
