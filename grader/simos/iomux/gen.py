@@ -303,7 +303,8 @@ class Builder:
         return out
 
     def _watched(self) -> list[int]:
-        return sorted({fd for _, fd in self.registered if self.k.file_at(fd) is not None})
+        targets = set(self._open())
+        return sorted({fd for _, fd in self.registered if fd in targets})
 
     def _target(self, role: str, a: int, b: int) -> int | None:
         """A descriptor for a read or write: often one a registration watches (or its peer)."""
@@ -384,6 +385,8 @@ class Builder:
         if kind == "accept":
             return {"op": "accept", "fd": self._fd(a, b, self._open("listener"))}
         if kind in ("dup", "close"):
+            if self.epolls and d % 7 == 0:  # now and then an epoll instance itself
+                return {"op": kind, "fd": self.epolls[a % len(self.epolls)]}
             fd = self._target("any", a, b)
             return None if fd is None else {"op": kind, "fd": fd}
         if kind == "shutdown":
@@ -428,9 +431,8 @@ class Builder:
         if not self.epolls:
             return None
         epfd = self.epolls[a % len(self.epolls)]
-        live = sorted(
-            (e, fd) for e, fd in self.registered if e == epfd and self.k.file_at(fd) is not None
-        )
+        targets = set(self._open())  # never an epoll instance: nested epoll is not modelled
+        live = sorted((e, fd) for e, fd in self.registered if e == epfd and fd in targets)
         ctl = ("ADD", "ADD", "MOD", "DEL")[c % 4]
         if live and ctl != "ADD" and b % 5:
             fd = live[b % len(live)][1]
@@ -481,7 +483,9 @@ class Builder:
             elif name == "null":
                 k.open_null()
             elif name == "dup":
-                k.dup(op["fd"])
+                new = k.dup(op["fd"])
+                if op["fd"] in self.epolls:
+                    self.epolls.append(new)
             elif name == "close":
                 k.close(op["fd"])
                 self.epolls = [e for e in self.epolls if k.file_at(e) is not None]

@@ -7,7 +7,7 @@ that fits nowhere fails with EAGAIN; one longer than 4096 bytes writes what fits
 
 Wake-ups (what an edge-triggered epoll sees): every write of at least one byte wakes
 the read side with key IN (even one that fails with EAGAIN: Linux >= 5.14); a read that
-starts on a full pipe wakes the write side with key OUT; the last close of one end
+frees a slot of a full pipe wakes the write side with key OUT; the last close of one end
 wakes both sides with no key.
 """
 
@@ -108,7 +108,7 @@ class Pipe:
         """pipe_read, non-blocking: ``b""`` at end of file; raises KernelError(EAGAIN)."""
         if n == 0:
             return b""
-        was_full = self.full
+        wake_writer = False
         out = bytearray()
         bufs = self.bufs
         while bufs and len(out) < n:
@@ -118,8 +118,9 @@ class Pipe:
             del slot.data[:take]
             slot.offset += take
             if not slot.data:
+                wake_writer |= self.full  # freeing a slot of a full pipe
                 bufs.popleft()
-        if was_full:
+        if wake_writer:
             self.wr_wait.wake(EPOLLOUT | EPOLLWRNORM)
         if not out and self.writers:
             raise KernelError(EAGAIN)
