@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .course.batch import BatchOptions, run_batch
+from .course.gradescope import build_autograder
+from .course.kit import build_kit
+from .course.mutation import analyse, analysis_text, survivors_text
+from .course.prairielearn import build_course_files
 from .engine.assignment import Assignment, find_assignment, list_assignments, load_assignment_file
 from .engine.errors import ConfigError, SubmissionError
 from .engine.grade import Mode, failed_report, grade
 from .engine.results import GradeReport
+from .engine.schema import report_schema_text
 from .report import summary, write_outputs
+from .report.junit import to_junit
+from .report.write import write_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -48,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("assignment", help="assignment name (see `osgrade list`) or its folder")
     g.add_argument("submission", type=Path, help="the submission folder or a .zip of it")
     g.add_argument("--out", type=Path, default=Path("osgrade-results"), help="output folder")
+    g.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here (CI)")
     tuning(g)
 
     c = sub.add_parser(
@@ -56,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("assignment")
     c.add_argument("submission", type=Path, nargs="?", default=Path("."))
     c.add_argument("--out", type=Path, default=None, help="also write the report here")
+    c.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here (CI)")
     tuning(c)
 
     v = sub.add_parser(
@@ -65,6 +76,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("assignment")
     v.add_argument("--max-examples", type=int, default=None)
+    v.add_argument(
+        "--mutants", type=int, default=None, help="grade at most N mutants (a spread sample)"
+    )
+    v.add_argument("--no-mutation", action="store_true", help="skip the mutation analysis")
+    v.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants in parallel")
+    v.add_argument("--diffs", type=Path, default=None, help="write every survivor's diff here")
+
+    b = sub.add_parser("batch", help="grade a folder of submissions (a class)", parents=[common])
+    b.add_argument("assignment")
+    b.add_argument("submissions", type=Path, help="folder (or zip) of submissions")
+    b.add_argument("--out", type=Path, required=True, help="output folder")
+    b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="gradings at once")
+    b.add_argument("--timeout", type=float, default=900.0, help="wall-clock cap per submission (s)")
+    b.add_argument("--force", action="store_true", help="regrade already graded submissions")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tuning(b)
+
+    e = sub.add_parser("export", help="package an assignment for a platform", parents=[common])
+    e.add_argument("platform", choices=["gradescope", "prairielearn"])
+    e.add_argument("assignment")
+    e.add_argument("-o", "--output", type=Path, required=True, help="the zip to write")
+    e.add_argument(
+        "--max-examples", type=int, default=None, help="examples per property on the platform"
+    )
+
+    k = sub.add_parser(
+        "kit", help="the student kit: template, handout, public tests", parents=[common]
+    )
+    k.add_argument("assignment")
+    k.add_argument("-o", "--output", type=Path, required=True, help="the zip to write")
+
+    sub.add_parser("schema", help="print the JSON Schema of report.json")
     return p
 
 
@@ -73,9 +116,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list(args)
+        if args.command == "schema":
+            print(report_schema_text(), end="")
+            return EXIT_OK
         assignment = find_assignment(args.assignment, args.assignments)
         if args.command == "validate":
             return _validate(assignment, args)
+        if args.command == "batch":
+            return _batch(assignment, args)
+        if args.command == "export":
+            return _export(assignment, args)
+        if args.command == "kit":
+            target = build_kit(assignment, args.output)
+            print(f"Wrote {target}")
+            return EXIT_OK
         return _grade(assignment, args)
     except (ConfigError, SubmissionError) as exc:
         print(f"osgrade: error: {exc}", file=sys.stderr)
@@ -119,7 +173,43 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
         print(f"osgrade: internal error while grading:\n{report.grader_error}", file=sys.stderr)
         status = EXIT_FAILED
     _emit(report, args.out)
+    if args.junit is not None:
+        write_atomic(args.junit, to_junit(report))
+        print(f"Wrote {args.junit}")
     return status
+
+
+def _batch(assignment: Assignment, args: argparse.Namespace) -> int:
+    if not args.submissions.exists():
+        raise ConfigError(f"{args.submissions} does not exist; give the folder of submissions")
+    options = BatchOptions(
+        jobs=args.jobs,
+        timeout_s=args.timeout,
+        force=args.force,
+        seed=args.seed,
+        max_examples=args.max_examples,
+        only=args.test,
+        progress=not args.no_progress,
+    )
+    record = run_batch(assignment, args.submissions, args.out, options)
+    counts: dict[str, int] = {}
+    for entry in record.entries:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{len(record.entries)} submissions in {record.duration_s:.1f} s: {done}")
+    print(
+        f"Wrote {args.out / 'summary.html'}, {args.out / 'gradebook.csv'}, {args.out / 'batch.json'}"
+    )
+    return EXIT_OK
+
+
+def _export(assignment: Assignment, args: argparse.Namespace) -> int:
+    if args.platform == "gradescope":
+        target = build_autograder(assignment, args.output, max_examples=args.max_examples)
+    else:
+        target = build_course_files(assignment, args.output, max_examples=args.max_examples)
+    print(f"Wrote {target}")
+    return EXIT_OK
 
 
 def _emit(report: GradeReport, out: Path | None) -> None:
@@ -152,6 +242,14 @@ def _validate(assignment: Assignment, args: argparse.Namespace) -> int:
             for t in report.tests:
                 if (t.outcome == "passed") != want_full:
                     print(f"       {t.id}: {t.outcome} {t.message}")
+    if ok and not args.no_mutation:
+        analysis = analyse(
+            assignment, limit=args.mutants, jobs=args.jobs, max_examples=args.max_examples
+        )
+        print(analysis_text(analysis, assignment))
+        if args.diffs is not None:
+            write_atomic(args.diffs, survivors_text(analysis))
+            print(f"Wrote {args.diffs}")
     return EXIT_OK if ok else EXIT_FAILED
 
 

@@ -24,7 +24,14 @@ from grader.engine.results import (
 )
 from grader.simos.iomux import checks, scenario
 from grader.simos.iomux.echo import ClientSpec, Verdict, replay
-from grader.simos.iomux.events import EPOLLET, EPOLLIN, EPOLLONESHOT, EPOLLOUT
+from grader.simos.iomux.events import (
+    EPOLLET,
+    EPOLLIN,
+    EPOLLONESHOT,
+    EPOLLOUT,
+    event_names,
+    parse_events,
+)
 from grader.simos.iomux.gen import PROFILES, Builder, build
 from grader.simos.iomux.scenario import Op, Result, op_text, result_text
 
@@ -214,14 +221,33 @@ schedules = st.lists(st.integers(0, 99), max_size=60)
 # ----------------------------------------------------------------------------- running
 
 
+def _events_code(mask: int, used: set[str]) -> str:
+    """``EPOLLIN | EPOLLET`` for a mask, noting the names the snippet must import."""
+    names = [n for n in event_names(mask).split("|") if n != "0" and not n.startswith("0x")]
+    rest = mask & ~parse_events("|".join(names)) if names else mask
+    used.update(f"EPOLL{n}" for n in names)
+    return " | ".join([f"EPOLL{n}" for n in names] + ([hex(rest)] if rest else [])) or "0"
+
+
+def _op_code(op: Op, used: set[str]) -> str:
+    parts = []
+    for key, value in op.items():
+        if key == "events":
+            code = _events_code(value, used)
+        elif key == "fds":
+            code = "[" + ", ".join(f"[{fd}, {_events_code(ev, used)}]" for fd, ev in value) + "]"
+        else:
+            code = repr(value)
+        parts.append(f"{key!r}: {code}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def snippet(ops: list[Op]) -> str:
-    lines = [
-        "from grader.simos.iomux import op_text, result_text, run",
-        "import mux",
-        "",
-        "ops = [",
-    ]
-    lines += [f"    {op!r}," for op in ops]
+    """Python a student can paste next to mux.py to replay the scenario."""
+    used: set[str] = set()
+    body = [f"    {_op_code(op, used)}," for op in ops]
+    names = ", ".join([*sorted(used), "op_text", "result_text", "run"])
+    lines = [f"from grader.simos.iomux import {names}", "import mux", "", "ops = [", *body]
     lines += [
         "]",
         "for i, (op, result) in enumerate(zip(ops, run(mux, ops).results), 1):",

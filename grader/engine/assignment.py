@@ -64,6 +64,32 @@ class TestSpec(_Strict):
     description: str = ""
 
 
+class MutationSpec(_Strict):
+    """``[mutation]``: how ``osgrade validate`` grades mutants of the reference."""
+
+    files: list[str] | None = Field(
+        None, description="reference files to mutate (default: the submission files)"
+    )
+    equivalent: list[str] = Field(
+        default_factory=list, description="ids of mutants that behave like the reference"
+    )
+    skip: list[str] = Field(
+        default_factory=list,
+        description="functions or classes (qualified names) left unmutated, e.g. argument checks",
+    )
+    mutate_guards: bool = Field(
+        False, description="also mutate conditions of argument checks (`if ...: raise`)"
+    )
+    max_examples: int = Field(20, ge=1, le=10_000, description="examples per property per mutant")
+    call_timeout_s: float = Field(2.0, gt=0, le=600, description="per call, for mutants")
+
+
+class KitSpec(_Strict):
+    """``[kit]``: how ``osgrade kit`` records the public tests for students."""
+
+    cases: int = Field(60, ge=1, le=5_000, description="recorded inputs per public test")
+
+
 class AssignmentFile(_Strict):
     """The on-disk shape of assignment.toml."""
 
@@ -79,6 +105,11 @@ class AssignmentFile(_Strict):
     submission: SubmissionSpec
     limits: Limits = Limits()
     hypothesis: HypothesisSpec = HypothesisSpec()
+    mutation: MutationSpec = MutationSpec()
+    kit: KitSpec = KitSpec()
+    # Set only in a student kit: the public tests' inputs and the reference's answers,
+    # replayed instead of running properties (a kit has neither properties nor reference).
+    recorded: str | None = None
     tests: list[TestSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -118,6 +149,10 @@ class Assignment(BaseModel):
         return (self.directory / rel).resolve()
 
     @property
+    def recorded_path(self) -> Path | None:
+        return self.directory / self.spec.recorded if self.spec.recorded else None
+
+    @property
     def max_score(self) -> float:
         return sum(t.points for t in self.spec.tests)
 
@@ -147,6 +182,11 @@ def load_assignment_file(path: Path) -> Assignment:
             f"{path} contains data that does not match the assignment format:\n{_describe(exc)}"
         ) from None
     assignment = Assignment(spec=spec, directory=path.parent.resolve())
+    recorded = assignment.recorded_path
+    if recorded is not None:
+        if not recorded.is_file():
+            raise ConfigError(f"{path}: field recorded: {recorded} does not exist")
+        return assignment
     if not assignment.properties_path.is_file():
         raise ConfigError(
             f"{path}: field properties: {assignment.properties_path} does not exist; "
@@ -156,14 +196,19 @@ def load_assignment_file(path: Path) -> Assignment:
 
 
 def default_assignments_dir() -> Path:
-    """$OSGRADE_ASSIGNMENTS, else the checkout's assignments/, else ./assignments."""
+    """$OSGRADE_ASSIGNMENTS, else the checkout's assignments/, else the nearest assignments/
+    in the current folder or one of its parents (a student kit), else ./assignments."""
     env = os.environ.get("OSGRADE_ASSIGNMENTS")
     if env:
         return Path(env)
     beside = Path(__file__).resolve().parents[2] / "assignments"
     if beside.is_dir():
         return beside
-    return Path.cwd() / "assignments"
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if any((folder / "assignments").glob("*/assignment.toml")):
+            return folder / "assignments"
+    return here / "assignments"
 
 
 def list_assignments(root: Path | None = None) -> list[Path]:

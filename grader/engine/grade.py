@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import platform
@@ -17,7 +18,8 @@ import hypothesis
 from .. import __version__
 from .assignment import Assignment
 from .errors import ConfigError
-from .props import Context, PropertySpec, property_spec, run_property
+from .props import Context, PropertyOutcome, PropertySpec, property_spec, run_property
+from .recorded import load_suite, replay
 from .results import AssignmentInfo, GradeReport, SubmissionInfo, TestResult
 from .submission import PreparedSubmission, hash_files, missing_files
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker, WorkerLimits
@@ -95,17 +97,36 @@ def grade(
     seed: int | None = None,
     max_examples: int | None = None,
     only: list[str] | None = None,
+    fail_fast: bool = False,
+    call_timeout_s: float | None = None,
+    order: list[str] | None = None,
 ) -> GradeReport:
-    """Grade one submission. Raises SubmissionError only when it cannot be read at all."""
+    """Grade one submission. Raises SubmissionError only when it cannot be read at all.
+
+    ``fail_fast`` stops at the first test that does not pass (the rest are not run and
+    not listed; mutation analysis uses it). ``call_timeout_s`` overrides the assignment's
+    per-call limit; ``order`` names tests to run first. A kit's assignment (``recorded``
+    set) replays its recorded public tests.
+    """
     started = time.perf_counter()
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     spec = assignment.spec
     run_seed = spec.hypothesis.seed if seed is None else seed
     tests = [t for t in spec.tests if (mode == "grade" or t.public) and (not only or t.id in only)]
-    properties = load_properties(assignment)
-    reference = load_reference(assignment)
+    if order:
+        tests.sort(key=lambda t: order.index(t.id) if t.id in order else len(order))
+    recorded = assignment.recorded_path
+    suite = load_suite(recorded).by_id() if recorded is not None else None
+    if suite is not None:
+        tests = [t for t in tests if t.id in suite]
+        properties: dict[str, PropertySpec] = {}
+        reference: ModuleType | None = None
+    else:
+        properties = load_properties(assignment)
+        reference = load_reference(assignment)
+    timeout = call_timeout_s or spec.limits.call_timeout_s
     limits = WorkerLimits(
-        call_timeout_s=spec.limits.call_timeout_s,
+        call_timeout_s=timeout,
         memory_mb=spec.limits.memory_mb,
         cpu_s=spec.limits.cpu_s,
     )
@@ -122,7 +143,7 @@ def grade(
                 blocker = _preflight(worker, spec.submission.module, spec.limits.call_timeout_s)
                 if blocker:
                     problems.append(blocker)
-            ctx = Context(worker, spec.submission.module, reference, spec.limits.call_timeout_s)
+            ctx = Context(worker, spec.submission.module, reference, timeout)
             for number, t in enumerate(tests, start=1):
                 base: dict[str, Any] = {
                     "id": t.id,
@@ -137,15 +158,23 @@ def grade(
                     results.append(
                         TestResult(**base, score=0.0, outcome="error", message=problems[0])
                     )
+                    if fail_fast:
+                        break
                     continue
-                out = run_property(
-                    properties[t.property],
-                    ctx,
-                    test_id=t.id,
-                    max_examples=max_examples or t.max_examples or spec.hypothesis.max_examples,
-                    seed=run_seed,
-                    budget_s=spec.hypothesis.test_budget_s,
-                )
+                out: PropertyOutcome
+                if suite is not None:
+                    began = time.perf_counter()
+                    out = replay(suite[t.id], worker, spec.submission.module, timeout)
+                    out = dataclasses.replace(out, duration_s=time.perf_counter() - began)
+                else:
+                    out = run_property(
+                        properties[t.property],
+                        ctx,
+                        test_id=t.id,
+                        max_examples=max_examples or t.max_examples or spec.hypothesis.max_examples,
+                        seed=run_seed,
+                        budget_s=spec.hypothesis.test_budget_s,
+                    )
                 results.append(
                     TestResult(
                         **base,
@@ -158,6 +187,8 @@ def grade(
                         staff_note=out.staff_note,
                     )
                 )
+                if fail_fast and out.outcome != "passed":
+                    break
             isolation = worker.isolation
         info = SubmissionInfo(
             path=str(submission_path),

@@ -60,6 +60,50 @@ class TablePicture(_Model):
     caption: str = ""
 
 
+NodeShape = Literal["process", "resource", "lock"]
+EdgeTone = Literal["plain", "missing", "extra"]
+
+
+class GraphNode(_Model):
+    """A node of a GraphPicture: drawn as a circle (process), square (resource) or box (lock)."""
+
+    id: str
+    label: str
+    shape: NodeShape = "process"
+
+
+class GraphEdge(_Model):
+    """A directed edge. ``missing``: expected but absent from the student's answer;
+    ``extra``: in the student's answer but not in the real graph. ``label`` is a tooltip
+    and shows in the text form (a code path, say)."""
+
+    source: str
+    target: str
+    tone: EdgeTone = "plain"
+    label: str = ""
+
+
+class GraphPanel(_Model):
+    """One drawing of the picture's nodes with these edges; ``cycle`` (node ids in order,
+    the last one leading back to the first) is highlighted."""
+
+    title: str
+    edges: list[GraphEdge]
+    cycle: list[str] | None = None
+    note: str = ""  # shown in the panel, e.g. "Your code found no cycle."
+
+
+class GraphPicture(_Model):
+    """A directed graph (wait-for, lock order) drawn once per panel with the same layout:
+    typically the reference's answer beside the student's."""
+
+    kind: Literal["graph"] = "graph"
+    title: str = ""
+    nodes: list[GraphNode]
+    panels: list[GraphPanel] = Field(min_length=1, max_length=2)
+    caption: str = ""
+
+
 class PlotSeries(_Model):
     """One line of a PlotPicture: (x, y) points joined in order."""
 
@@ -83,7 +127,9 @@ class PlotPicture(_Model):
 # Every picture kind a counterexample can carry; the report draws each through the registry
 # in grader/report/figures.py. A new kind: a model here (with its own ``kind`` literal), one
 # entry in this union and one in that registry.
-Picture = Annotated[Union[GanttPicture, TablePicture, PlotPicture], Field(discriminator="kind")]
+Picture = Annotated[
+    Union[GanttPicture, TablePicture, GraphPicture, PlotPicture], Field(discriminator="kind")
+]
 
 
 class Counterexample(_Model):

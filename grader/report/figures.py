@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.results import GanttPicture, Picture, PlotPicture, TablePicture
+from ..engine.results import GanttPicture, GraphPicture, Picture, PlotPicture, TablePicture
 from .gantt import layout_gantt
+from .graph import layout_graph
 from .plot import layout_plot
 from .table import layout_table
 
@@ -50,6 +51,11 @@ def _table(picture: TablePicture, figure_id: str) -> Figure:
     return Figure("table", "table.html.j2", chart, chart.caption, chart.text_intro, chart.text)
 
 
+def _graph(picture: GraphPicture, figure_id: str) -> Figure:
+    chart = layout_graph(picture, figure_id)
+    return Figure("graph", "graph.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
+
+
 def _plot(picture: PlotPicture, figure_id: str) -> Figure:
     chart = layout_plot(picture, figure_id)
     return Figure("plot", "plot.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
@@ -58,11 +64,12 @@ def _plot(picture: PlotPicture, figure_id: str) -> Figure:
 _LAYOUTS: dict[str, Callable[[Any, str], Figure]] = {
     "gantt": _gantt,
     "table": _table,
+    "graph": _graph,
     "plot": _plot,
 }
 
 # CSS templates included in the HTML report's <style>, one per kind that needs its own.
-STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "plot.css.j2")
+STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "graph.css.j2", "plot.css.j2")
 
 
 def layout_figure(picture: Picture, figure_id: str) -> Figure:

@@ -1,0 +1,196 @@
+"""The student kit: built, installed into a fresh virtual environment from its own wheel
+(offline), self-checked there on the template and on the reference's code, and every
+file of it (the wheel's files included) scanned for hidden material."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from platform_helpers import ROOT, assignment_names, fresh_venv, grader_location
+
+from grader.cli import main
+from grader.engine.assignment import find_assignment
+
+
+def kit_texts(kit: Path) -> dict[str, str]:
+    """Every file of the kit as text, the files inside its wheel included."""
+    out: dict[str, str] = {}
+    with zipfile.ZipFile(kit) as zf:
+        for name in zf.namelist():
+            data = zf.read(name)
+            if name.endswith(".whl"):
+                with zipfile.ZipFile(io.BytesIO(data)) as wheel:
+                    for inner in wheel.namelist():
+                        out[f"{name}!{inner}"] = wheel.read(inner).decode("utf-8", "replace")
+            else:
+                out[name] = data.decode("utf-8", "replace")
+    return out
+
+
+def _lines(paths: list[Path], minimum: int) -> set[str]:
+    return {
+        line.strip()
+        for p in paths
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if len(line.strip()) >= minimum
+    }
+
+
+def hidden_material(name: str) -> dict[str, set[str]]:
+    """What must never be in a kit: hidden test names, hidden property source, reference code."""
+    a = find_assignment(name)
+    public_props = {t.property for t in a.spec.tests if t.public}
+    names = set()
+    for t in a.spec.tests:
+        if not t.public:
+            names |= {t.id, t.name, t.property}
+    source = a.properties_path.read_text(encoding="utf-8")
+    defined = {
+        n.name
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name not in public_props
+    }
+    public_code = list((ROOT / "grader").rglob("*.py")) + list(a.template_dir.rglob("*"))
+    shared = _lines([p for p in public_code if p.is_file()], 1)
+    props_lines = _lines([a.properties_path], 25) - shared
+    ref_lines = _lines(list(a.reference_dir.rglob("*.py")), 20) - shared
+    defs = {f"def {d}(" for d in defined} | {f"class {d}(" for d in defined}
+    public_defs = {
+        line.split("(")[0] + "(" for line in shared if line.startswith(("def ", "class "))
+    }
+    return {
+        "hidden test": names - public_props,  # searched as substrings
+        "hidden property source": props_lines,  # searched as whole lines
+        "hidden property definition": defs - public_defs,  # searched at the start of lines
+        "reference code": ref_lines,  # searched as whole lines
+    }
+
+
+def find_leaks(name: str, texts: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(kind, what, file) for every piece of hidden material found in ``texts``."""
+    lines = {f: {line.strip() for line in t.splitlines()} for f, t in texts.items()}
+    leaks = []
+    for kind, needles in hidden_material(name).items():
+        for needle in needles:
+            for file, text in texts.items():
+                if kind == "hidden test":
+                    found = needle in text
+                elif kind == "hidden property definition":
+                    found = any(line.startswith(needle) for line in lines[file])
+                else:
+                    found = needle in lines[file]
+                if found:
+                    leaks.append((kind, needle, file))
+    return leaks
+
+
+@pytest.mark.parametrize("name", assignment_names())
+def test_the_scan_finds_planted_material(name: str) -> None:
+    a = find_assignment(name)
+    hidden = next(t for t in a.spec.tests if not t.public)
+    planted = {
+        "kit/notes.md": f"Hint: the test {hidden.id} checks a lot.",
+        "kit/x.py": a.properties_path.read_text(),
+        "kit/y.py": next(a.reference_dir.glob("*.py")).read_text(),
+    }
+    kinds = {kind for kind, _, _ in find_leaks(name, planted)}
+    assert kinds == {
+        "hidden test",
+        "hidden property source",
+        "hidden property definition",
+        "reference code",
+    }
+
+
+@pytest.mark.parametrize("name", assignment_names())
+def test_kit_installs_self_checks_and_hides_everything(tmp_path: Path, name: str) -> None:
+    a = find_assignment(name)
+    kit = tmp_path / f"{name}-kit.zip"
+    assert main(["kit", name, "-o", str(kit)]) == 0
+
+    texts = kit_texts(kit)
+    leaks = find_leaks(name, texts)
+    assert not leaks, leaks[:10]
+    top = f"{name}-kit"
+    assert f"{top}/solution/README.md" in texts  # the handout
+    assert any(f.startswith(f"{top}/wheels/osgrade-") for f in texts)
+    toml = texts[f"{top}/assignments/{name}/assignment.toml"]
+    assert all(f'id = "{t.id}"' in toml for t in a.spec.tests if t.public)
+
+    with zipfile.ZipFile(kit) as zf:
+        zf.extractall(tmp_path)
+    root = tmp_path / top
+    python = fresh_venv(tmp_path / "venv")
+    assert grader_location(python) == "", "osgrade must come from the kit, not from this checkout"
+    wheel = next((root / "wheels").glob("*.whl"))
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    assert grader_location(python).startswith(str(tmp_path / "venv"))
+    osgrade = tmp_path / "venv" / "bin" / "osgrade"
+
+    def check(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(osgrade), "check", name, str(folder), *extra],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    template = check(root / "solution", "--out", str(tmp_path / "report"))
+    assert template.returncode == 0, template.stderr
+    public = [t for t in a.spec.tests if t.public]
+    assert f"Score: 0 / {sum(t.points for t in public):g}" in template.stdout
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert [t["id"] for t in report["tests"]] == [t.id for t in public]
+
+    mine = tmp_path / "mine"
+    shutil.copytree(a.reference_dir, mine)  # a student whose code is right
+    good = check(mine)
+    assert good.returncode == 0, good.stderr
+    assert f"Score: {sum(t.points for t in public):g} / " in good.stdout
+
+
+def test_kit_check_reports_where_a_wrong_answer_differs(tmp_path: Path) -> None:
+    from grader.engine.assignment import load_assignment_file
+    from grader.engine.grade import grade
+
+    kit = tmp_path / "kit.zip"
+    assert main(["kit", "scheduling", "-o", str(kit)]) == 0
+    with zipfile.ZipFile(kit) as zf:
+        zf.extractall(tmp_path)
+    kit_assignment = load_assignment_file(
+        tmp_path / "scheduling-kit" / "assignments" / "scheduling" / "assignment.toml"
+    )
+    buggy = ROOT / "assignments" / "scheduling" / "samples" / "rr_new_before_expired"
+    report = grade(kit_assignment, buggy, mode="check")
+    by = {t.id: t for t in report.tests}
+    assert by["fcfs-reference"].outcome == "passed"
+    rr = by["rr-reference"]
+    assert rr.outcome == "failed" and rr.counterexample is not None
+    assert rr.counterexample.divergence and "segments[" in rr.counterexample.divergence
+    assert "RoundRobin" in rr.counterexample.snippet  # a snippet the student can run
+
+
+def test_first_difference_names_the_path_and_both_values() -> None:
+    from grader.engine.recorded import first_difference
+
+    want = {"segments": [[0, 2, 1, "run"], [2, 5, 0, "run"]], "switch_cost": 0}
+    assert first_difference(want, json.loads(json.dumps(want))) is None
+    got = {"segments": [[0, 2, 1, "run"], [2, 4, 0, "run"]], "switch_cost": 0}
+    assert first_difference(want, got) == (
+        'at segments[1]: expected [2,5,0,"run"], got [2,4,0,"run"]'
+    )
+    assert "2 items expected" in (first_difference({"a": [[1], [2]]}, {"a": [[1]]}) or "")
+    assert first_difference([1], [True]) is not None  # True is not 1 in an answer
+    assert "missing" in (first_difference({"a": 1}, {}) or "")
