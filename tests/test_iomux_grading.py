@@ -185,7 +185,7 @@ def test_syntax_error_scores_zero_naming_file_and_line() -> None:
 def test_cli_validate_iomux_reference_full_template_zero(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["validate", "iomux", "--max-examples", "3"])
+    code = main(["validate", "iomux", "--max-examples", "3", "--no-mutation"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "ok   reference" in out and "100/100" in out
