@@ -29,11 +29,13 @@ from grader.simos.iomux.events import (
     EPOLLIN,
     EPOLLONESHOT,
     EPOLLOUT,
+    EPOLLRDHUP,
     event_names,
     parse_events,
 )
 from grader.simos.iomux.gen import PROFILES, Builder, build
 from grader.simos.iomux.scenario import Op, Result, op_text, result_text
+from grader.simos.iomux.world import NO_ECHO
 
 RUN = "grader.simos.iomux.harness:run"
 RUN_MANY = "grader.simos.iomux.harness:run_many"
@@ -125,6 +127,63 @@ def reuse_scenarios(draw: st.DrawFn) -> list[Op]:
             b.apply({"op": "close", "fd": draw(st.sampled_from(live))})
         else:
             b.apply({"op": "epoll_wait", "epfd": epfd, "max": draw(st.sampled_from([1, 8]))})
+    b.apply({"op": "epoll_wait", "epfd": epfd, "max": 8})
+    return b.ops
+
+
+@st.composite
+def epoll_scenarios(draw: st.DrawFn, modes: tuple[int, ...]) -> list[Op]:
+    """A few registrations in one epoll, then writes, reads, waits, MODs, DELs and closes on
+    them and their peers: where the ready list's order, re-arming and wake keys show."""
+    b = Builder(PROFILES["order"])
+    for kind in draw(st.lists(st.sampled_from(["pipe", "socketpair"]), min_size=1, max_size=3)):
+        b.apply({"op": kind})
+    b.apply({"op": "epoll_create"})
+    epfd = max(b.k.fds())
+
+    def files() -> list[int]:
+        return [fd for fd in b.k.fds() if fd >= 3 and fd != epfd]
+
+    def events(fd: int) -> int:
+        f = b.k.file_at(fd)
+        base = (
+            draw(st.sampled_from([EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT, EPOLLIN | EPOLLRDHUP]))
+            if f is not None and f.kind == "socket"
+            else EPOLLIN
+            if f is not None and f.readable
+            else EPOLLOUT
+        )
+        return base | draw(st.sampled_from(modes))
+
+    def ctl(name: str, fd: int) -> None:
+        op: Op = {"op": "epoll_ctl", "epfd": epfd, "ctl": name, "fd": fd, "events": events(fd)}
+        if draw(st.integers(0, 4)) == 0:
+            op["data"] = draw(st.integers(100, 103))
+        b.apply(op)
+
+    watched = draw(st.lists(st.sampled_from(files()), min_size=1, max_size=4, unique=True))
+    for fd in watched:
+        ctl("ADD", fd)
+    sizes = st.sampled_from([1, 100, 4096, 5000])
+    for _ in range(draw(st.integers(3, 14))):
+        live = files()
+        near = [p for w in watched for p in b.partners(w) if p in live] or live
+        what = draw(
+            st.sampled_from(
+                ["write", "write", "read", "wait", "wait", "mod", "del", "add", "close"]
+            )
+        )
+        if what == "write":
+            b.apply({"op": "write", "fd": draw(st.sampled_from(near)), "n": draw(sizes)})
+        elif what == "read":
+            b.apply({"op": "read", "fd": draw(st.sampled_from(live)), "n": draw(sizes)})
+        elif what in ("mod", "del", "add"):
+            ctl({"mod": "MOD", "del": "DEL", "add": "ADD"}[what], draw(st.sampled_from(live)))
+        elif what == "close" and len(near) > 1:
+            b.apply({"op": "close", "fd": draw(st.sampled_from(near))})
+        else:
+            b.apply({"op": "epoll_wait", "epfd": epfd, "max": draw(st.sampled_from([1, 2, 3, 8]))})
+    b.apply({"op": "epoll_wait", "epfd": epfd, "max": draw(st.sampled_from([1, 8]))})
     b.apply({"op": "epoll_wait", "epfd": epfd, "max": 8})
     return b.ops
 
@@ -239,7 +298,7 @@ SIZES = (
 clients = st.lists(
     st.fixed_dictionaries(
         {
-            "kind": st.sampled_from(["normal", "half_close", "abort"]),
+            "kind": st.sampled_from(["normal", "half_close", "abort", "reset"]),
             "messages": st.lists(SIZES, min_size=1, max_size=3),
             "wait_echo": st.booleans(),
             "slow": st.booleans(),
@@ -411,10 +470,16 @@ def differential(
 select_matches_reference = differential("select", "select")
 poll_matches_reference = differential("poll", "poll")
 ctl_matches_reference = differential("ctl", "epoll_ctl", ctl_errors())
-lt_matches_reference = differential("lt", "Level-triggered epoll")
-et_matches_reference = differential("et", "Edge-triggered epoll")
-oneshot_matches_reference = differential("oneshot", "EPOLLONESHOT")
-order_matches_reference = differential("order", "The ready list's order")
+lt_matches_reference = differential("lt", "Level-triggered epoll", epoll_scenarios((0,)))
+et_matches_reference = differential("et", "Edge-triggered epoll", epoll_scenarios((EPOLLET,)))
+oneshot_matches_reference = differential(
+    "oneshot",
+    "EPOLLONESHOT",
+    epoll_scenarios((EPOLLONESHOT, EPOLLONESHOT | EPOLLET, EPOLLONESHOT, 0)),
+)
+order_matches_reference = differential(
+    "order", "The ready list's order", epoll_scenarios((0, EPOLLET, EPOLLONESHOT))
+)
 close_matches_reference = differential("close", "Closing and dup", reuse_scenarios())
 
 
@@ -661,7 +726,7 @@ def clients_table(data: list[dict[str, Any]], v: Verdict, bad: int | None) -> Ta
     rows = []
     for spec, c in zip(data, v.clients, strict=False):
         total = sum(spec["messages"])
-        want = 0 if spec["kind"] == "abort" else total
+        want = 0 if spec["kind"] in NO_ECHO else total
         ok = c["received"] >= want and c["in_order"]
         state = "done" if c["done"] else ("connected" if c["connected"] else "never connected")
         rows.append(
@@ -680,7 +745,7 @@ def clients_table(data: list[dict[str, Any]], v: Verdict, bad: int | None) -> Ta
         rows=rows,
         mark_row=bad,
         caption=f"The world stopped: {STOPS.get(v.stop, v.stop)}. An abort client closes "
-        "right after sending and needs no echo.",
+        "right after sending, a reset client as soon as an echo arrives: they need no echo.",
     )
 
 
@@ -700,7 +765,7 @@ def echo_complete(ctx: Context, clients: list[dict[str, Any]], schedule: list[in
     bad = None
     if message is None:
         for i, (spec, c) in enumerate(zip(clients, v.clients, strict=False)):
-            want = 0 if spec["kind"] == "abort" else sum(spec["messages"])
+            want = 0 if spec["kind"] in NO_ECHO else sum(spec["messages"])
             if not c["in_order"]:
                 message, bad = f"Client {i} got its bytes back out of order or altered", i
             elif c["received"] < want:

@@ -286,7 +286,7 @@ class Builder:
             return others[c % len(others)]
         return pool[c % len(pool)]
 
-    def _partners(self, fd: int) -> list[int]:
+    def partners(self, fd: int) -> list[int]:
         """The descriptors of the other end: the pipe's other end, or the socket's peer."""
         f = self.k.file_at(fd)
         if f is None:
@@ -316,7 +316,7 @@ class Builder:
             if role == "readable":
                 near = [w for w in watched if w in pool]
             else:
-                near = [fd for w in watched for fd in self._partners(w) if fd in pool]
+                near = [fd for w in watched for fd in self.partners(w) if fd in pool]
             if near:
                 return near[a % len(near)]
         if not pool:
@@ -404,10 +404,10 @@ class Builder:
             return None if fd is None else {"op": "read", "fd": fd, "n": READ_SIZES[c % 7]}
         if kind == "poll":
             events = [POLL_EVENTS[(c + 5 * i * (d + 1)) % len(POLL_EVENTS)] for i in range(4)]
-            return {
-                "op": "poll",
-                "fds": [[fd, events[i]] for i, fd in enumerate(self._subset(a, b))],
-            }
+            fds = [[fd, events[i]] for i, fd in enumerate(self._subset(a, b))]
+            if not p.linux_safe and d % 9 == 0:  # an ignored entry (fd < 0) or stdin (fd 0)
+                fds.insert(d % len(fds), [-1 if d % 2 else 0, events[0]])
+            return {"op": "poll", "fds": fds}
         if kind == "select":
             pool = [self._subset(a + i * 7, (b + 37 * i) % 256) for i in range(3)]
             use = [(c >> i) & 1 or i == c % 3 for i in range(3)]
@@ -459,7 +459,10 @@ class Builder:
                 else (EPOLLOUT, EPOLLOUT | EPOLLIN)[d % 2]
             )
         events |= p.modes[(d // 3) % len(p.modes)]
-        return {"op": "epoll_ctl", "epfd": epfd, "ctl": ctl, "fd": fd, "events": events}
+        op: Op = {"op": "epoll_ctl", "epfd": epfd, "ctl": ctl, "fd": fd, "events": events}
+        if (c + d) % 11 == 0:
+            op["data"] = 100 + (c + d) % 7  # not the fd: MOD must replace the data too
+        return op
 
     # ------------------------------------------------------------------ keeping in step
 

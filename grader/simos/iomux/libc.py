@@ -57,7 +57,9 @@ class Libc:
         return self.kernel.accept(fd)
 
     def read(self, fd: int, n: int) -> bytes:
-        return self.kernel.read(fd, _exact_int(n, "read's size"))
+        if _exact_int(n, "read's size") < 0:
+            raise IomuxError(f"read({fd}, {n}): the size must be >= 0")
+        return self.kernel.read(fd, n)
 
     def write(self, fd: int, data: bytes) -> int:
         if type(data) not in (bytes, bytearray):

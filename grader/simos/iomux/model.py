@@ -53,7 +53,8 @@ class FdSet:
         self._bits = 0
         self._seen = seen if seen is not None else set()
         for fd in fds:  # type: ignore[attr-defined]
-            self._bits |= 1 << self._check(fd)
+            if type(fd) is int and 0 <= fd < nfds:  # the kernel copies nfds bits only
+                self._bits |= 1 << fd
 
     @property
     def nfds(self) -> int:

@@ -16,7 +16,8 @@ from .model import KernelError
 from .unix import RCV_SHUTDOWN, SEND_SHUTDOWN, UnixSocket
 
 CLIENT_CHUNK = 65536
-KINDS = ("normal", "half_close", "abort")
+KINDS = ("normal", "half_close", "abort", "reset")
+NO_ECHO = ("abort", "reset")  # kinds that close without waiting for all their bytes back
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,9 @@ class ClientSpec:
     """One client: its kind, the sizes of its messages, and how it behaves."""
 
     kind: str = "normal"  # normal: send, read every echo, close; half_close: shut down writing
-    # after sending and read until the server closes; abort: send, then close at once
+    # after sending and read until the server closes; abort: send, then close at once;
+    # reset: send, and close as soon as an echo arrives, unread (the server's next read
+    # fails with ECONNRESET)
     messages: tuple[int, ...] = (100,)
     wait_echo: bool = False  # wait for each message's echo before sending the next
     slow: bool = False  # reads 256 bytes at a time
@@ -116,7 +119,8 @@ class World:
                     out.append((c, "connect"))
                 continue
             sock = c.sock
-            if sock.rcvq or sock.err or sock.shutdown & RCV_SHUTDOWN:
+            readable = sock.rcvq or sock.err or sock.shutdown & RCV_SHUTDOWN
+            if readable and c.spec.kind != "reset":
                 out.append((c, "read"))
             peer = sock.peer
             if (
@@ -128,7 +132,9 @@ class World:
                 and not peer.dead
             ):
                 out.append((c, "send"))
-            if c.sent == len(c.data):
+            if c.spec.kind == "reset" and readable:
+                out.append((c, "close"))  # an echo (or the end) arrived: close it unread
+            elif c.sent == len(c.data):
                 if c.spec.kind == "abort" or (
                     c.spec.kind == "normal" and len(c.received) >= len(c.data)
                 ):
