@@ -141,3 +141,25 @@ def test_replay_catches_a_forged_record() -> None:
     assert "not the next bytes" in (replay(cs, [], forged).problem or "")
     assert "does not say how" in (replay(cs, [], trace[:-1]).problem or "")
     assert "malformed" in (replay(cs, [], [["read"], *trace]).problem or "")
+
+
+def test_every_hidden_property_can_draw_its_inputs() -> None:
+    """A strategy that fails to draw would make a test fail for everybody (a grader error)."""
+    from hypothesis import HealthCheck
+    from hypothesis import given as given_
+
+    from grader.engine.props import property_spec
+
+    props = load(ROOT / "assignments" / "iomux" / "properties.py", "iomux_properties_for_tests")
+    specs = [s for obj in vars(props).values() if (s := property_spec(obj)) is not None]
+    assert len(specs) == 18
+    for spec in specs:
+
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @given_(**spec.strategies)
+        def draw(**inputs: object) -> None:
+            ops = inputs.get("ops")
+            if ops is not None:
+                validate(ops)
+
+        draw()

@@ -405,8 +405,8 @@ class Builder:
         if kind == "poll":
             events = [POLL_EVENTS[(c + 5 * i * (d + 1)) % len(POLL_EVENTS)] for i in range(4)]
             fds = [[fd, events[i]] for i, fd in enumerate(self._subset(a, b))]
-            if not p.linux_safe and d % 9 == 0:  # an ignored entry (fd < 0) or stdin (fd 0)
-                fds.insert(d % len(fds), [-1 if d % 2 else 0, events[0]])
+            if not p.linux_safe and d % 4 == 0:  # an ignored entry (fd < 0) or stdin (fd 0)
+                fds.insert(d % len(fds), [-1 if d % 8 else 0, events[0]])
             return {"op": "poll", "fds": fds}
         if kind == "select":
             pool = [self._subset(a + i * 7, (b + 37 * i) % 256) for i in range(3)]
