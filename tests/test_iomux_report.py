@@ -64,8 +64,10 @@ def test_plot_layout_puts_points_inside_the_frame_with_nice_ticks() -> None:
         for m in line.markers:
             assert chart.left <= m.x <= chart.right and chart.top <= m.y <= chart.bottom
     assert [t.label for t in chart.y_ticks][:3] == ["0", "50", "100"]
-    assert chart.lines[0].css == "line dashed" and chart.lines[1].css == "line"
-    assert chart.lines[0].colour == chart.lines[1].colour != chart.lines[2].colour
+    first, second, third = reversed(chart.lines)  # drawn last to first: the first on top
+    assert first.css == "line dashed" and second.css == "line"
+    assert first.colour == second.colour != third.colour
+    assert chart.legend[0].label == "select (Linux)"
     assert nice_step(259, 6) == 50 and nice_step(0.3, 6) == 0.05
 
 

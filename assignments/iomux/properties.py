@@ -736,7 +736,14 @@ def clients_table(data: list[dict[str, Any]], v: Verdict, bad: int | None) -> Ta
         rows.append(
             [
                 TableCell(text=str(c["client"]), tone="muted"),
-                TableCell(text=spec["kind"] + (", waits for echoes" if spec["wait_echo"] else "")),
+                TableCell(
+                    text=", ".join(
+                        [spec["kind"]]
+                        + (["waits for echoes"] if spec["wait_echo"] else [])
+                        + (["slow reader"] if spec["slow"] else [])
+                        + ([f"connects after {spec['start']} steps"] if spec["start"] else [])
+                    )
+                ),
                 TableCell(text=" + ".join(map(str, spec["messages"]))),
                 TableCell(text=str(c["sent"])),
                 TableCell(text=str(c["received"]), tone="good" if ok else "bad"),

@@ -81,7 +81,7 @@ class PlotChart:
     y_label: str
     y_label_x: float
     y_label_y: float
-    lines: tuple[Line, ...]
+    lines: tuple[Line, ...]  # in drawing order: the picture's first series last (on top)
     legend: tuple[LegendItem, ...]
     caption: str
     description: str
@@ -180,7 +180,7 @@ def layout_plot(picture: PlotPicture, chart_id: str = "plot") -> PlotChart:
         y_label=picture.y_label,
         y_label_x=18,
         y_label_y=TOP + ph / 2,
-        lines=tuple(lines),
+        lines=tuple(reversed(lines)),  # drawn in this order: the first series ends on top
         legend=tuple(legend),
         caption=picture.caption,
         description=_description(picture),

@@ -228,7 +228,8 @@ class _Replay:
                 continue
             unread = sum(len(s.data) for s in sock.rcvq)
             if unread:
-                return f"fd {fd} ({self.client_of(fd)}) still had {unread} unread bytes"
+                plural = "s" if unread != 1 else ""
+                return f"fd {fd} ({self.client_of(fd)}) still had {unread} unread byte{plural}"
             if (sock.shutdown & RCV_SHUTDOWN or sock.err) and fd not in self.eof_seen:
                 return f"fd {fd} ({self.client_of(fd)}) was closed by its client, unnoticed"
         return None
