@@ -153,25 +153,24 @@ def test_cost_failure_plots_select_poll_and_epoll() -> None:
 
 
 @pytest.mark.parametrize(
-    ("sample", "only", "outcome", "words"),
+    ("sample", "outcome", "words"),
     [
-        ("raises", ["select-reference", "poll-reference"], "error", "AttributeError"),
-        ("eq_always_true", ["epoll-lt", "select-reference"], "error", "list of EpollEvent"),
-        ("os_exit", ["echo-complete", "epoll-lt"], "crashed", "died"),
-        ("infinite_loop", ["poll-reference", "select-reference"], "timeout", "stopped after 1 s"),
+        ("raises", "error", "AttributeError"),
+        ("eq_always_true", "error", "list of EpollEvent"),
+        ("os_exit", "crashed", "died"),
+        ("infinite_loop", "timeout", "stopped after 1 s"),
     ],
 )
-def test_broken_sample_is_graded_not_crashed(
-    sample: str, only: list[str], outcome: str, words: str
-) -> None:
+def test_broken_sample_is_graded_not_crashed(sample: str, outcome: str, words: str) -> None:
+    """Every test runs: the broken ones fail as NOTES.md says, the others keep their points."""
     must, may = notes(sample)
-    report = graded(SAMPLES / sample, 20, only, timeout=1.0)
+    report = graded(SAMPLES / sample, 12, ALL, timeout=1.0)
     for t in report.tests:
         if t.id in must:
             assert t.outcome == outcome and words in t.message, (t.id, t.outcome, t.message)
             assert t.score == 0
-        else:
-            assert t.id not in may and t.outcome == "passed", (t.id, t.outcome, t.message)
+        elif t.id not in may:
+            assert t.outcome == "passed", (t.id, t.outcome, t.message)
 
 
 def test_syntax_error_scores_zero_naming_file_and_line() -> None:
