@@ -54,13 +54,13 @@ def explain(ops: list[dict[str, object]], sim: list[object], real: list[object])
 
 
 @settings(
-    max_examples=300,
+    max_examples=500,
     deadline=None,
     database=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-@given(st.sampled_from(sorted(SAFE)), st.lists(_choice, min_size=8, max_size=36))
+@given(st.sampled_from(sorted(SAFE)), st.lists(_choice, min_size=8, max_size=48))
 def test_random_scenarios_agree_with_linux(profile: str, choices: list[tuple[int, ...]]) -> None:
     ops = build(choices, SAFE[profile])  # type: ignore[arg-type]
     sim = run(REF, ops).results
