@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -20,6 +20,7 @@ from .engine.grade import Mode, failed_report, grade
 from .engine.results import GradeReport
 from .engine.schema import report_schema_text
 from .report import summary, write_outputs
+from .report.figures import layout_figure
 from .report.junit import to_junit
 from .report.write import write_atomic
 
@@ -51,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
             "--test", action="append", default=None, help="only this test id (repeatable)"
         )
 
+    def replaying(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--replay",
+            action="append",
+            default=None,
+            metavar="TEST=CASE",
+            help="reproduce the case a report gave for TEST (repeatable); runs only those tests",
+        )
+
     g = sub.add_parser(
         "grade", help="grade a submission with every test (instructors)", parents=[common]
     )
@@ -59,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, default=Path("osgrade-results"), help="output folder")
     g.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here (CI)")
     tuning(g)
+    replaying(g)
 
     c = sub.add_parser(
         "check", help="run the public tests on your code (students)", parents=[common]
@@ -68,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path, default=None, help="also write the report here")
     c.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here (CI)")
     tuning(c)
+    replaying(c)
 
     v = sub.add_parser(
         "validate",
@@ -156,6 +168,7 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
     mode: Mode = "check" if args.command == "check" else "grade"
     if not args.submission.exists():
         raise SubmissionError(f"submission {args.submission} does not exist; check the path")
+    replays = _replays(args.replay)
     try:
         report = grade(
             assignment,
@@ -164,6 +177,7 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
             seed=args.seed,
             max_examples=args.max_examples,
             only=args.test,
+            replays=replays,
         )
         status = EXIT_OK
     except (ConfigError, SubmissionError):
@@ -172,7 +186,7 @@ def _grade(assignment: Assignment, args: argparse.Namespace) -> int:
         report = failed_report(assignment, args.submission, exc, mode)
         print(f"osgrade: internal error while grading:\n{report.grader_error}", file=sys.stderr)
         status = EXIT_FAILED
-    _emit(report, args.out)
+    _emit(report, args.out, shown=set(replays))
     if args.junit is not None:
         write_atomic(args.junit, to_junit(report))
         print(f"Wrote {args.junit}")
@@ -212,8 +226,24 @@ def _export(assignment: Assignment, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emit(report: GradeReport, out: Path | None) -> None:
+def _replays(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        test, eq, case = item.partition("=")
+        if not eq or not test or not case:
+            raise ConfigError(f"--replay takes TEST=CASE (the text the report gives), got {item!r}")
+        out[test] = case
+    return out
+
+
+def _emit(report: GradeReport, out: Path | None, shown: Collection[str] = ()) -> None:
     print(summary(report))
+    for t in report.tests:  # a replayed case is printed in full: that is what it is for
+        cx = t.counterexample
+        if t.id in shown and cx is not None and cx.picture is not None:
+            figure = layout_figure(cx.picture, f"replay-{t.number}")
+            print(f"\nTest {t.number} ({t.name}): {figure.text_intro}")
+            print("\n".join(figure.text))
     warning = report.isolation.get("warning")
     if warning and report.mode == "grade":  # staff-facing: students self-checking need not care
         print(f"osgrade: warning: {warning}", file=sys.stderr)

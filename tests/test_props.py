@@ -114,3 +114,50 @@ def test_a_timeout_does_not_leak_into_the_next_property(tmp_path: Path) -> None:
     c.worker.close()
     assert first.outcome == "timeout"
     assert second.outcome == "passed", second.message
+
+
+def test_a_group_of_budget_exhaustions_is_the_time_budget_not_a_grader_error(
+    tmp_path: Path,
+) -> None:
+    """When the budget runs out while Hypothesis replays a case, it raises a FlakyFailure
+    group holding only the runner's own budget exception: the smallest real failure seen
+    is reported, not "the grader could not run this test"."""
+    import builtins
+
+    from grader.engine.props import _BudgetSpent
+
+    group_type: Any = getattr(builtins, "BaseExceptionGroup", None)
+    if group_type is None:  # pragma: no cover - Python 3.10: the backport Hypothesis uses
+        from exceptiongroup import BaseExceptionGroup as group_type
+
+    @prop(describe=describe, x=st.integers(0, 10_000))
+    def p(ctx: Context, x: int) -> None:
+        if x >= 100:
+            raise Failure("too big")
+        if x > 0:  # what Hypothesis raises on replay once the budget is spent
+            raise group_type("Inconsistent results from replaying", [_BudgetSpent()])
+
+    out = run(p, tmp_path, n=200)
+    assert out.outcome == "failed" and out.message == "too big"
+    assert out.counterexample is not None and out.counterexample.inputs["x"] >= 100
+
+
+def test_explicit_examples_run_first_whatever_the_strategy_draws(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    @prop(describe=describe, examples=[{"x": 1000}, {"x": 2000}], x=st.integers(0, 5))
+    def p(ctx: Context, x: int) -> None:
+        seen.append(x)
+
+    out = run(p, tmp_path, n=5)
+    assert out.outcome == "passed"
+    assert seen[:2] == [1000, 2000] and all(0 <= x <= 5 for x in seen[2:])
+
+    @prop(describe=describe, examples=[{"x": 1000}], x=st.integers(0, 5))
+    def q(ctx: Context, x: int) -> None:
+        if x == 1000:  # a case the strategy itself can never draw
+            raise Failure("only the explicit case fails")
+
+    out = run(q, tmp_path, n=5)
+    assert out.outcome == "failed"
+    assert out.counterexample is not None and out.counterexample.inputs == {"x": 1000}

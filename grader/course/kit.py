@@ -114,6 +114,7 @@ def record_public(assignment: Assignment) -> RecordedSuite:
                 cases=spec.kit.cases,
                 seed=seed,
                 call_timeout_s=spec.limits.call_timeout_s,
+                params=assignment.params_for(t, properties[t.property].params_model),
             )
             for t in public
         ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .restrict import RestrictSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +27,9 @@ class _Strict(BaseModel):
 class SubmissionSpec(_Strict):
     files: list[str] = Field(min_length=1, description="files a submission must contain")
     module: str = Field(description="the module (file stem) the worker imports")
+    restrict: RestrictSpec | None = Field(
+        None, description="a static gate on imports and introspection (grader/engine/restrict.py)"
+    )
 
     @field_validator("files")
     @classmethod
@@ -62,6 +66,11 @@ class TestSpec(_Strict):
     tags: list[str] = Field(default_factory=list)
     max_examples: int | None = Field(None, ge=1, le=100_000)
     description: str = ""
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings for the property, over the assignment's [params]; the property "
+        "checks them (see Assignment.params_for)",
+    )
 
 
 class MutationSpec(_Strict):
@@ -105,6 +114,9 @@ class AssignmentFile(_Strict):
     submission: SubmissionSpec
     limits: Limits = Limits()
     hypothesis: HypothesisSpec = HypothesisSpec()
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="settings shared by every test's property"
+    )
     mutation: MutationSpec = MutationSpec()
     kit: KitSpec = KitSpec()
     # Set only in a student kit: the public tests' inputs and the reference's answers,
@@ -155,6 +167,35 @@ class Assignment(BaseModel):
     @property
     def max_score(self) -> float:
         return sum(t.points for t in self.spec.tests)
+
+    @property
+    def toml_path(self) -> Path:
+        return self.directory / "assignment.toml"
+
+    def params_for(self, test: TestSpec, model: type[BaseModel] | None) -> Any:
+        """The test's params over the assignment's, validated by ``model`` (None: the dict).
+
+        Raises ConfigError naming the file and the field (``tests.<id>.params.<key>`` for a
+        key the test sets, ``params.<key>`` for one it inherits).
+        """
+        merged = {**self.spec.params, **test.params}
+        if model is None:
+            return merged
+        try:
+            return model.model_validate(merged)
+        except ValidationError as exc:
+            lines = []
+            for e in exc.errors():
+                key = str(e["loc"][0]) if e["loc"] else ""
+                where = f"tests.{test.id}.params" if key in test.params or not key else "params"
+                loc = ".".join(str(p) for p in e["loc"])
+                got = e.get("input")
+                shown = "" if isinstance(got, dict) else f" (got {got!r})"
+                lines.append(f"  field {where}{'.' + loc if loc else ''}: {e['msg']}{shown}")
+            raise ConfigError(
+                f"{self.toml_path} contains params that test {test.id!r} does not accept:\n"
+                + "\n".join(lines)
+            ) from None
 
 
 def _describe(err: ValidationError) -> str:

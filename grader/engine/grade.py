@@ -20,6 +20,8 @@ from .assignment import Assignment
 from .errors import ConfigError
 from .props import Context, PropertyOutcome, PropertySpec, property_spec, run_property
 from .recorded import load_suite, replay
+from .restrict import check_submission
+from .restrict import describe as describe_violations
 from .results import AssignmentInfo, GradeReport, SubmissionInfo, TestResult
 from .submission import PreparedSubmission, hash_files, missing_files
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker, WorkerLimits
@@ -52,6 +54,7 @@ def load_properties(assignment: Assignment) -> dict[str, PropertySpec]:
                 f"{t.property!r} is not a property in {assignment.properties_path.name} "
                 f"(known: {', '.join(sorted(found)) or 'none'})"
             )
+        assignment.params_for(t, found[t.property].params_model)  # ConfigError if wrong
     return found
 
 
@@ -100,19 +103,35 @@ def grade(
     fail_fast: bool = False,
     call_timeout_s: float | None = None,
     order: list[str] | None = None,
+    replays: dict[str, str] | None = None,
 ) -> GradeReport:
     """Grade one submission. Raises SubmissionError only when it cannot be read at all.
 
     ``fail_fast`` stops at the first test that does not pass (the rest are not run and
     not listed; mutation analysis uses it). ``call_timeout_s`` overrides the assignment's
     per-call limit; ``order`` names tests to run first. A kit's assignment (``recorded``
-    set) replays its recorded public tests.
+    set) replays its recorded public tests. ``replays`` maps test ids to a case each
+    test's property reproduces instead of searching (one example; only those tests run);
+    ConfigError for an unknown test, a property that cannot replay, or a kit.
     """
     started = time.perf_counter()
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     spec = assignment.spec
     run_seed = spec.hypothesis.seed if seed is None else seed
-    tests = [t for t in spec.tests if (mode == "grade" or t.public) and (not only or t.id in only)]
+    replays = replays or {}
+    if replays and assignment.recorded_path is not None:
+        raise ConfigError(
+            "--replay needs the assignment's properties, which a student kit does not have; "
+            "use the Python snippet the report gives instead"
+        )
+    if replays:
+        _check_replay(assignment, load_properties(assignment), replays, mode)
+        only = list(replays)
+    tests = [
+        t
+        for t in spec.tests
+        if (mode == "grade" or t.public or t.id in replays) and (not only or t.id in only)
+    ]
     if order:
         tests.sort(key=lambda t: order.index(t.id) if t.id in order else len(order))
     recorded = assignment.recorded_path
@@ -139,6 +158,11 @@ def grade(
             for name in missing_files(sub.directory, files)
         ]
         with Worker(sub.directory, limits) as worker:
+            restrict = spec.submission.restrict
+            if not problems and restrict is not None:
+                violations = check_submission(sub.directory, restrict)
+                if violations:
+                    problems.append(describe_violations(violations, restrict))
             if not problems:
                 blocker = _preflight(worker, spec.submission.module, spec.limits.call_timeout_s)
                 if blocker:
@@ -167,11 +191,16 @@ def grade(
                     out = replay(suite[t.id], worker, spec.submission.module, timeout)
                     out = dataclasses.replace(out, duration_s=time.perf_counter() - began)
                 else:
+                    prop_spec = properties[t.property]
+                    ctx.test_id = t.id
+                    ctx.params = assignment.params_for(t, prop_spec.params_model)
+                    ctx.replay = replays.get(t.id)
+                    examples = max_examples or t.max_examples or spec.hypothesis.max_examples
                     out = run_property(
-                        properties[t.property],
+                        prop_spec,
                         ctx,
                         test_id=t.id,
-                        max_examples=max_examples or t.max_examples or spec.hypothesis.max_examples,
+                        max_examples=1 if ctx.replay is not None else examples,
                         seed=run_seed,
                         budget_s=spec.hypothesis.test_budget_s,
                     )
@@ -209,6 +238,25 @@ def grade(
         isolation=isolation,
         environment=_environment(),
     )
+
+
+def _check_replay(
+    assignment: Assignment, properties: dict[str, PropertySpec], replay: dict[str, str], mode: Mode
+) -> None:
+    tests = {t.id: t for t in assignment.spec.tests}
+    for test_id in replay:
+        t = tests.get(test_id)
+        if t is None:
+            raise ConfigError(
+                f"--replay: {assignment.name} has no test {test_id!r} (tests: {', '.join(tests)})"
+            )
+        if mode == "check" and t.visibility != "visible":
+            raise ConfigError(
+                f"--replay: the details of test {test_id!r} are not shown to students, "
+                "so it cannot be replayed with `osgrade check`"
+            )
+        if not properties[t.property].replayable:
+            raise ConfigError(f"--replay: test {test_id!r} cannot replay a case")
 
 
 def failed_report(

@@ -13,13 +13,15 @@ import sys
 import time
 import traceback
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import example as hyp_example
 from hypothesis import seed as hyp_seed
 from hypothesis.strategies import SearchStrategy
+from pydantic import BaseModel
 
 from .results import Counterexample, Outcome, Picture
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker
@@ -35,22 +37,48 @@ class PropertySpec:
     fn: PropertyFn
     strategies: dict[str, SearchStrategy[Any]]
     describe: Callable[[dict[str, Any]], Counterexample] | None = None
+    params_model: type[BaseModel] | None = None
+    replayable: bool = False
+    examples: tuple[dict[str, Any], ...] = ()  # explicit inputs, always tried first
 
 
 def prop(
     describe: Callable[[dict[str, Any]], Counterexample] | None = None,
+    *,
+    params_model: type[BaseModel] | None = None,
+    replayable: bool = False,
+    examples: Sequence[dict[str, Any]] = (),
     **strategies: SearchStrategy[Any],
 ) -> Callable[[PropertyFn], PropertyFn]:
     """Mark a function as a property over values drawn from ``strategies``.
 
     ``describe(inputs)`` turns a failing input into a Counterexample (a runnable snippet).
+    ``params_model`` validates the test's ``params`` from assignment.toml (the property
+    reads the result as ``ctx.params``). ``replayable``: the property can reproduce one
+    reported case from a string (``osgrade check --replay TEST=STRING``, ``ctx.replay``).
+    ``examples``: inputs (one dict of argument values each) tried before anything is
+    generated, whatever the Hypothesis version, e.g. a case that runs an exhaustive search.
     """
 
     def mark(fn: PropertyFn) -> PropertyFn:
-        fn.__osgrade_property__ = PropertySpec(fn, dict(strategies), describe)  # type: ignore[attr-defined]
+        spec = PropertySpec(
+            fn, dict(strategies), describe, params_model, replayable, tuple(examples)
+        )
+        fn.__osgrade_property__ = spec  # type: ignore[attr-defined]
         return fn
 
     return mark
+
+
+def with_examples(examples: Sequence[dict[str, Any]]) -> Callable[[Any], Any]:
+    """Hypothesis's ``@example`` for each of ``examples`` (explicit inputs run first)."""
+
+    def apply(test: Any) -> Any:
+        for ex in reversed(examples):  # decorators apply bottom-up; keep the listed order
+            test = hyp_example(**ex)(test)
+        return test
+
+    return apply
 
 
 def property_spec(obj: object) -> PropertySpec | None:
@@ -69,6 +97,7 @@ class Failure(Exception):
         actual: str | None = None,
         divergence: str | None = None,
         picture: Picture | None = None,
+        snippet: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -76,6 +105,7 @@ class Failure(Exception):
         self.actual = actual
         self.divergence = divergence
         self.picture = picture
+        self.snippet = snippet  # replaces describe()'s snippet (e.g. one the worker's reply names)
 
 
 class _BudgetSpent(Exception):
@@ -104,6 +134,9 @@ class Context:
     _stuck: StudentProblem | None = None
     stuck_input: dict[str, Any] | None = None
     current_input: dict[str, Any] = field(default_factory=dict)
+    test_id: str = ""  # the running test
+    params: Any = None  # the running test's params (validated by its params_model)
+    replay: str | None = None  # a case to reproduce instead of searching (--replay)
 
     def call(self, entry: str, args: dict[str, Any]) -> Any:
         """Run ``entry`` on the submission in the worker; returns plain JSON data.
@@ -193,6 +226,7 @@ def run_property(
         suppress_health_check=list(HealthCheck),
     )
     @hyp_seed(test_seed(seed, test_id))
+    @with_examples(spec.examples)
     @given(**spec.strategies)
     def check(**kwargs: Any) -> None:
         if time.perf_counter() > deadline:
@@ -215,15 +249,25 @@ def run_property(
 
     def example(inputs: dict[str, Any], **extra: Any) -> Counterexample | None:
         if spec.describe is None:
-            return None
-        base = spec.describe(inputs)
+            if extra.get("snippet") is None:
+                return None
+            base = Counterexample(inputs=inputs, snippet=extra["snippet"])
+        else:
+            base = spec.describe(inputs)
         return base.model_copy(update={k: v for k, v in extra.items() if v is not None})
 
     try:
         try:
-            check()
-        except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure wraps what it saw
-            raise _first_meaningful(group) from group
+            try:
+                check()
+            except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure wraps what it saw
+                spent = group.subgroup(_BudgetSpent) is not None
+                inner = _first_meaningful(group)
+                if inner is group and spent:
+                    # The budget ran out while Hypothesis replayed a case (during shrinking):
+                    # the same as running out of time, not a grader error.
+                    raise _BudgetSpent from None
+                raise inner from group
         except _BudgetSpent:
             if not best:  # no failure found within the time budget
                 return finish("passed", "", None, f"stopped after {budget_s:g} s (time budget)")
@@ -238,6 +282,7 @@ def run_property(
             actual=f.actual,
             divergence=f.divergence,
             picture=f.picture,
+            snippet=f.snippet,
         )
         return finish("failed", f.message, cx)
     except StudentProblem as p:

@@ -25,7 +25,15 @@ from hypothesis import seed as hyp_seed
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .props import Context, Failure, PropertyOutcome, PropertySpec, StudentProblem, test_seed
+from .props import (
+    Context,
+    Failure,
+    PropertyOutcome,
+    PropertySpec,
+    StudentProblem,
+    test_seed,
+    with_examples,
+)
 from .results import Counterexample
 from .worker import Worker
 
@@ -106,19 +114,25 @@ def record_test(
     cases: int,
     seed: int,
     call_timeout_s: float,
+    params: Any = None,
 ) -> RecordedTest:
-    """Draw ``cases`` inputs and record the reference's replies; ConfigError if it fails."""
+    """Draw ``cases`` inputs and record the reference's replies; ConfigError if it fails.
+
+    ``params``: the test's validated params (``Assignment.params_for``), as in grading.
+    """
     ctx = _RecordingContext(worker, module, reference, call_timeout_s)
+    ctx.test_id, ctx.params = test_id, params
     found: dict[str, RecordedCase] = {}
 
     @settings(
         max_examples=cases,
         database=None,
         deadline=None,
-        phases=(Phase.generate,),
+        phases=(Phase.explicit, Phase.generate),
         suppress_health_check=list(HealthCheck),
     )
     @hyp_seed(test_seed(seed, test_id))
+    @with_examples(spec.examples)
     @given(**spec.strategies)
     def draw(**kwargs: Any) -> None:
         ctx.log = []

@@ -60,6 +60,46 @@ class TablePicture(_Model):
     caption: str = ""
 
 
+class LaneStep(_Model):
+    """One step of an interleaving: what thread ``thread`` did, at which line of its code.
+
+    ``switch`` says why the CPU changed hands just before this step ("" if it did not):
+    preempted, slice (time slice over), yield, blocked, done. ``preempted`` marks a
+    switch the explorer chose (a preemption of the schedule).
+    """
+
+    thread: int
+    where: str = ""  # "primitives.py:22"; "" for a step of the test program
+    code: str = ""  # the source line
+    note: str = ""  # "flag.test_and_set() → 1", "enters the critical section"
+    kind: str = "line"
+    switch: str = ""
+    preempted: bool = False
+
+
+class LaneThread(_Model):
+    id: int
+    label: str  # "T0"
+    end: str = ""  # how it ended: "finished", "sleeps on m.waiters at primitives.py:60"
+    tone: Tone = "plain"
+
+
+class LanesPicture(_Model):
+    """A failing interleaving: one lane (column) per thread, one row per step, in order."""
+
+    kind: Literal["lanes"] = "lanes"
+    title: str = ""
+    threads: list[LaneThread]
+    steps: list[LaneStep]
+    outcome: str  # what went wrong at the end
+    culprit: int | None = None  # the thread the outcome is about
+    cycle: list[int] = Field(default_factory=list)  # a wait-for cycle, when there is one
+    replay: str = ""  # the schedule, as a replay string
+    command: str = ""  # the command that replays it locally
+    omitted: int = 0  # steps left out of a very long run
+    caption: str = ""
+
+
 NodeShape = Literal["process", "resource", "lock"]
 EdgeTone = Literal["plain", "missing", "extra"]
 
@@ -104,6 +144,36 @@ class GraphPicture(_Model):
     caption: str = ""
 
 
+FrameOutcome = Literal["hit", "tlb_hit", "tlb_miss", "fault", "segfault", "stray"]
+
+
+class FrameColumn(_Model):
+    """The frames just after one access, and what the access did.
+
+    ``cells[f]`` labels the page in frame ``f`` (None: free). ``frame`` is the frame the
+    access used (drawn highlighted); ``stray``: the translation reached a frame that does
+    not hold the page (``frame`` is that frame, or None when it is outside memory).
+    """
+
+    cells: list[str | None]
+    outcome: FrameOutcome
+    frame: int | None = None
+    evicted: str | None = None  # the page evicted to make room
+    write_back: bool = False  # the evicted page was dirty and written to swap
+    dirty: bool = False  # the page the access used is dirty after it (drawn "3d")
+
+
+class FramesPicture(_Model):
+    """Frames over time, one column per access: the reference's above, the student's below."""
+
+    kind: Literal["frames"] = "frames"
+    accesses: list[str]  # one heading per access, e.g. "3" or "1:3w" (process 1, page 3, write)
+    expected: list[FrameColumn]
+    actual: list[FrameColumn] | None = None  # None when the submission produced no run
+    mark: int | None = None  # the first access where the two differ
+    note: str = ""  # one sentence under the picture (what the mark means here)
+
+
 class PlotSeries(_Model):
     """One line of a PlotPicture: (x, y) points joined in order."""
 
@@ -128,7 +198,8 @@ class PlotPicture(_Model):
 # in grader/report/figures.py. A new kind: a model here (with its own ``kind`` literal), one
 # entry in this union and one in that registry.
 Picture = Annotated[
-    Union[GanttPicture, TablePicture, GraphPicture, PlotPicture], Field(discriminator="kind")
+    Union[GanttPicture, TablePicture, LanesPicture, GraphPicture, FramesPicture, PlotPicture],
+    Field(discriminator="kind"),
 ]
 
 

@@ -15,9 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.results import GanttPicture, GraphPicture, Picture, PlotPicture, TablePicture
+from ..engine.results import (
+    FramesPicture,
+    GanttPicture,
+    GraphPicture,
+    LanesPicture,
+    Picture,
+    PlotPicture,
+    TablePicture,
+)
+from .frames import layout_frames
 from .gantt import layout_gantt
 from .graph import layout_graph
+from .lanes import layout_lanes
 from .plot import layout_plot
 from .table import layout_table
 
@@ -51,9 +61,28 @@ def _table(picture: TablePicture, figure_id: str) -> Figure:
     return Figure("table", "table.html.j2", chart, chart.caption, chart.text_intro, chart.text)
 
 
+def _lanes(picture: LanesPicture, figure_id: str) -> Figure:
+    chart = layout_lanes(picture, figure_id)
+    return Figure(
+        "lanes", "lanes.html.j2", chart, chart.caption, f"{chart.text_intro}:", chart.text
+    )
+
+
 def _graph(picture: GraphPicture, figure_id: str) -> Figure:
     chart = layout_graph(picture, figure_id)
     return Figure("graph", "graph.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
+
+
+def _frames(picture: FramesPicture, figure_id: str) -> Figure:
+    chart = layout_frames(picture, figure_id)
+    return Figure(
+        "frames",
+        "frames.svg.j2",
+        chart,
+        chart.caption,
+        "The frames after each access, one column per access ([x] = the frame it used):",
+        chart.text,
+    )
 
 
 def _plot(picture: PlotPicture, figure_id: str) -> Figure:
@@ -64,12 +93,21 @@ def _plot(picture: PlotPicture, figure_id: str) -> Figure:
 _LAYOUTS: dict[str, Callable[[Any, str], Figure]] = {
     "gantt": _gantt,
     "table": _table,
+    "lanes": _lanes,
     "graph": _graph,
+    "frames": _frames,
     "plot": _plot,
 }
 
 # CSS templates included in the HTML report's <style>, one per kind that needs its own.
-STYLES: tuple[str, ...] = ("gantt.css.j2", "table.css.j2", "graph.css.j2", "plot.css.j2")
+STYLES: tuple[str, ...] = (
+    "gantt.css.j2",
+    "table.css.j2",
+    "lanes.css.j2",
+    "graph.css.j2",
+    "frames.css.j2",
+    "plot.css.j2",
+)
 
 
 def layout_figure(picture: Picture, figure_id: str) -> Figure:
