@@ -341,9 +341,13 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
 
 
 def _lock(cls: str, *shapes: tuple[int, int]) -> list[Scenario]:
-    return [
+    """Line-level scenarios of each shape, then two threads at bytecode level: a check and
+    a set written on one line (``if not self.held: self.held = True``) are two steps on a
+    CPU, and only bytecode steps can put another thread between them."""
+    line = [
         ({"kind": "lock", "cls": cls, "threads": n, "iterations": m}, "line") for n, m in shapes
     ]
+    return [*line, ({"kind": "lock", "cls": cls, "threads": 2, "iterations": 1}, "opcode")]
 
 
 spin_mutex = explored("SpinLock", _lock("SpinLock", (2, 2), (3, 1)))
@@ -390,6 +394,7 @@ bb_delivery = explored(
         ({"kind": "buffer", "capacity": 1, "producers": [2], "consumers": [2]}, "line"),
         ({"kind": "buffer", "capacity": 1, "producers": [1, 1], "consumers": [1, 1]}, "line"),
         ({"kind": "buffer", "capacity": 2, "producers": [3], "consumers": [2, 1]}, "line"),
+        ({"kind": "buffer", "capacity": 1, "producers": [1], "consumers": [1]}, "opcode"),
     ],
 )
 rw_exclusion = explored(
@@ -397,6 +402,7 @@ rw_exclusion = explored(
     [
         ({"kind": "rw", "readers": 2, "writers": 1, "iterations": 1}, "line"),
         ({"kind": "rw", "readers": 1, "writers": 2, "iterations": 1}, "line"),
+        ({"kind": "rw", "readers": 2, "writers": 1, "iterations": 1}, "opcode"),
     ],
 )
 readers_share = explored("ReadWriteLock: readers share", [({"kind": "rw_share"}, "line")])
@@ -408,5 +414,6 @@ barrier_rounds = explored(
     [
         ({"kind": "barrier", "threads": 3, "rounds": 2}, "line"),
         ({"kind": "barrier", "threads": 2, "rounds": 3}, "line"),
+        ({"kind": "barrier", "threads": 2, "rounds": 2}, "opcode"),
     ],
 )
