@@ -140,3 +140,24 @@ def test_a_group_of_budget_exhaustions_is_the_time_budget_not_a_grader_error(
     out = run(p, tmp_path, n=200)
     assert out.outcome == "failed" and out.message == "too big"
     assert out.counterexample is not None and out.counterexample.inputs["x"] >= 100
+
+
+def test_explicit_examples_run_first_whatever_the_strategy_draws(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    @prop(describe=describe, examples=[{"x": 1000}, {"x": 2000}], x=st.integers(0, 5))
+    def p(ctx: Context, x: int) -> None:
+        seen.append(x)
+
+    out = run(p, tmp_path, n=5)
+    assert out.outcome == "passed"
+    assert seen[:2] == [1000, 2000] and all(0 <= x <= 5 for x in seen[2:])
+
+    @prop(describe=describe, examples=[{"x": 1000}], x=st.integers(0, 5))
+    def q(ctx: Context, x: int) -> None:
+        if x == 1000:  # a case the strategy itself can never draw
+            raise Failure("only the explicit case fails")
+
+    out = run(q, tmp_path, n=5)
+    assert out.outcome == "failed"
+    assert out.counterexample is not None and out.counterexample.inputs == {"x": 1000}

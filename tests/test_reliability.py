@@ -167,7 +167,7 @@ USAGE = {
     ),
     "unknown assignment": (
         lambda tmp: ["no-such-assignment", str(tmp)],
-        ["'no-such-assignment'", "known: scheduling", "osgrade list"],
+        ["'no-such-assignment'", "known: deadlock, iomux, memory, scheduling, sync", "osgrade list"],
     ),
     "missing submission folder": (
         lambda tmp: ["scheduling", str(tmp / "nowhere")],

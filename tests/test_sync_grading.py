@@ -86,6 +86,8 @@ REALISTIC = [
     "bb_mutex_before_slot",
     "rw_readers_first",
     "barrier_signal_not_broadcast",
+    "mutex_one_line_check",
+    "rw_release_unlocked",
 ]
 
 

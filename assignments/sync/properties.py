@@ -118,10 +118,18 @@ class ReplayReply(_Reply):
 # ----------------------------------------------------------------------------- cases
 
 
+# The whole bounded + sampled search of every scenario: the first input of every test,
+# given explicitly so it never depends on what Hypothesis happens to try first.
+FULL_SEARCH = (0, [])
+
+
 def cases(n: int) -> st.SearchStrategy[tuple[int, list[tuple[int, int]]]]:
-    """(scenario index, preemptions): ``(0, [])`` is the full search (Hypothesis tries it first)."""
+    """(scenario index, preemptions) to replay; ``FULL_SEARCH`` is the explicit first example."""
     preemptions = st.lists(
-        st.tuples(st.integers(0, 300), st.integers(1, 3)), max_size=5, unique_by=lambda d: d[0]
+        st.tuples(st.integers(0, 300), st.integers(1, 3)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda d: d[0],
     )
     return st.tuples(st.integers(0, n - 1), preemptions)
 
@@ -288,7 +296,13 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
     def describe(inputs: dict[str, Any]) -> Counterexample:
         return Counterexample(inputs=inputs, snippet=search_snippet(checked))
 
-    @prop(describe, params_model=SyncParams, replayable=True, case=cases(len(checked)))
+    @prop(
+        describe,
+        params_model=SyncParams,
+        replayable=True,
+        examples=[{"case": FULL_SEARCH}],
+        case=cases(len(checked)),
+    )
     def check(ctx: Context, case: tuple[int, list[tuple[int, int]]]) -> None:
         p: SyncParams = ctx.params
         index, preemptions = case
@@ -304,7 +318,7 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
                 )
             _replay(ctx, p, ctx.replay, title, wanted.scenario)
             return
-        if index == 0 and not preemptions:
+        if (index, preemptions) == FULL_SEARCH:
             for scenario, granularity in checked:
                 reply: ExploreReply = _call(
                     ctx, EXPLORE, _explore_args(p, scenario, granularity), ExploreReply
@@ -327,9 +341,13 @@ def explored(title: str, scenarios: list[Scenario]) -> Callable[..., None]:
 
 
 def _lock(cls: str, *shapes: tuple[int, int]) -> list[Scenario]:
-    return [
+    """Line-level scenarios of each shape, then two threads at bytecode level: a check and
+    a set written on one line (``if not self.held: self.held = True``) are two steps on a
+    CPU, and only bytecode steps can put another thread between them."""
+    line = [
         ({"kind": "lock", "cls": cls, "threads": n, "iterations": m}, "line") for n, m in shapes
     ]
+    return [*line, ({"kind": "lock", "cls": cls, "threads": 2, "iterations": 1}, "opcode")]
 
 
 spin_mutex = explored("SpinLock", _lock("SpinLock", (2, 2), (3, 1)))
@@ -376,6 +394,7 @@ bb_delivery = explored(
         ({"kind": "buffer", "capacity": 1, "producers": [2], "consumers": [2]}, "line"),
         ({"kind": "buffer", "capacity": 1, "producers": [1, 1], "consumers": [1, 1]}, "line"),
         ({"kind": "buffer", "capacity": 2, "producers": [3], "consumers": [2, 1]}, "line"),
+        ({"kind": "buffer", "capacity": 1, "producers": [1], "consumers": [1]}, "opcode"),
     ],
 )
 rw_exclusion = explored(
@@ -383,6 +402,7 @@ rw_exclusion = explored(
     [
         ({"kind": "rw", "readers": 2, "writers": 1, "iterations": 1}, "line"),
         ({"kind": "rw", "readers": 1, "writers": 2, "iterations": 1}, "line"),
+        ({"kind": "rw", "readers": 2, "writers": 1, "iterations": 1}, "opcode"),
     ],
 )
 readers_share = explored("ReadWriteLock: readers share", [({"kind": "rw_share"}, "line")])
@@ -394,5 +414,6 @@ barrier_rounds = explored(
     [
         ({"kind": "barrier", "threads": 3, "rounds": 2}, "line"),
         ({"kind": "barrier", "threads": 2, "rounds": 3}, "line"),
+        ({"kind": "barrier", "threads": 2, "rounds": 2}, "opcode"),
     ],
 )

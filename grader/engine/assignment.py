@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .restrict import RestrictSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +27,9 @@ class _Strict(BaseModel):
 class SubmissionSpec(_Strict):
     files: list[str] = Field(min_length=1, description="files a submission must contain")
     module: str = Field(description="the module (file stem) the worker imports")
+    restrict: RestrictSpec | None = Field(
+        None, description="a static gate on imports and introspection (grader/engine/restrict.py)"
+    )
 
     @field_validator("files")
     @classmethod

@@ -20,6 +20,8 @@ from .assignment import Assignment
 from .errors import ConfigError
 from .props import Context, PropertyOutcome, PropertySpec, property_spec, run_property
 from .recorded import load_suite, replay
+from .restrict import check_submission
+from .restrict import describe as describe_violations
 from .results import AssignmentInfo, GradeReport, SubmissionInfo, TestResult
 from .submission import PreparedSubmission, hash_files, missing_files
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker, WorkerLimits
@@ -157,6 +159,11 @@ def grade(
             for name in missing_files(sub.directory, files)
         ]
         with Worker(sub.directory, limits) as worker:
+            restrict = spec.submission.restrict
+            if not problems and restrict is not None:
+                violations = check_submission(sub.directory, restrict)
+                if violations:
+                    problems.append(describe_violations(violations, restrict))
             if not problems:
                 blocker = _preflight(worker, spec.submission.module, spec.limits.call_timeout_s)
                 if blocker:

@@ -13,11 +13,12 @@ import sys
 import time
 import traceback
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import example as hyp_example
 from hypothesis import seed as hyp_seed
 from hypothesis.strategies import SearchStrategy
 from pydantic import BaseModel
@@ -38,6 +39,7 @@ class PropertySpec:
     describe: Callable[[dict[str, Any]], Counterexample] | None = None
     params_model: type[BaseModel] | None = None
     replayable: bool = False
+    examples: tuple[dict[str, Any], ...] = ()  # explicit inputs, always tried first
 
 
 def prop(
@@ -45,6 +47,7 @@ def prop(
     *,
     params_model: type[BaseModel] | None = None,
     replayable: bool = False,
+    examples: Sequence[dict[str, Any]] = (),
     **strategies: SearchStrategy[Any],
 ) -> Callable[[PropertyFn], PropertyFn]:
     """Mark a function as a property over values drawn from ``strategies``.
@@ -53,14 +56,29 @@ def prop(
     ``params_model`` validates the test's ``params`` from assignment.toml (the property
     reads the result as ``ctx.params``). ``replayable``: the property can reproduce one
     reported case from a string (``osgrade check --replay TEST=STRING``, ``ctx.replay``).
+    ``examples``: inputs (one dict of argument values each) tried before anything is
+    generated, whatever the Hypothesis version, e.g. a case that runs an exhaustive search.
     """
 
     def mark(fn: PropertyFn) -> PropertyFn:
-        spec = PropertySpec(fn, dict(strategies), describe, params_model, replayable)
+        spec = PropertySpec(
+            fn, dict(strategies), describe, params_model, replayable, tuple(examples)
+        )
         fn.__osgrade_property__ = spec  # type: ignore[attr-defined]
         return fn
 
     return mark
+
+
+def with_examples(examples: Sequence[dict[str, Any]]) -> Callable[[Any], Any]:
+    """Hypothesis's ``@example`` for each of ``examples`` (explicit inputs run first)."""
+
+    def apply(test: Any) -> Any:
+        for ex in reversed(examples):  # decorators apply bottom-up; keep the listed order
+            test = hyp_example(**ex)(test)
+        return test
+
+    return apply
 
 
 def property_spec(obj: object) -> PropertySpec | None:
@@ -208,6 +226,7 @@ def run_property(
         suppress_health_check=list(HealthCheck),
     )
     @hyp_seed(test_seed(seed, test_id))
+    @with_examples(spec.examples)
     @given(**spec.strategies)
     def check(**kwargs: Any) -> None:
         if time.perf_counter() > deadline:

@@ -25,7 +25,15 @@ from hypothesis import seed as hyp_seed
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .props import Context, Failure, PropertyOutcome, PropertySpec, StudentProblem, test_seed
+from .props import (
+    Context,
+    Failure,
+    PropertyOutcome,
+    PropertySpec,
+    StudentProblem,
+    test_seed,
+    with_examples,
+)
 from .results import Counterexample
 from .worker import Worker
 
@@ -120,10 +128,11 @@ def record_test(
         max_examples=cases,
         database=None,
         deadline=None,
-        phases=(Phase.generate,),
+        phases=(Phase.explicit, Phase.generate),
         suppress_health_check=list(HealthCheck),
     )
     @hyp_seed(test_seed(seed, test_id))
+    @with_examples(spec.examples)
     @given(**spec.strategies)
     def draw(**kwargs: Any) -> None:
         ctx.log = []

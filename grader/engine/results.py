@@ -174,11 +174,31 @@ class FramesPicture(_Model):
     note: str = ""  # one sentence under the picture (what the mark means here)
 
 
+class PlotSeries(_Model):
+    """One line of a PlotPicture: (x, y) points joined in order."""
+
+    label: str
+    points: list[tuple[float, float]]
+    colour: int = 0  # index in the palette; series of one colour belong together
+    dashed: bool = False  # drawn dashed (say, the expected line next to yours)
+
+
+class PlotPicture(_Model):
+    """A line chart, e.g. the recorded cost of three system calls against the input size."""
+
+    kind: Literal["plot"] = "plot"
+    title: str = ""
+    x_label: str
+    y_label: str
+    series: list[PlotSeries]
+    caption: str = ""
+
+
 # Every picture kind a counterexample can carry; the report draws each through the registry
 # in grader/report/figures.py. A new kind: a model here (with its own ``kind`` literal), one
 # entry in this union and one in that registry.
 Picture = Annotated[
-    Union[GanttPicture, TablePicture, LanesPicture, GraphPicture, FramesPicture],
+    Union[GanttPicture, TablePicture, LanesPicture, GraphPicture, FramesPicture, PlotPicture],
     Field(discriminator="kind"),
 ]
 

@@ -21,12 +21,14 @@ from ..engine.results import (
     GraphPicture,
     LanesPicture,
     Picture,
+    PlotPicture,
     TablePicture,
 )
 from .frames import layout_frames
 from .gantt import layout_gantt
 from .graph import layout_graph
 from .lanes import layout_lanes
+from .plot import layout_plot
 from .table import layout_table
 
 
@@ -83,12 +85,18 @@ def _frames(picture: FramesPicture, figure_id: str) -> Figure:
     )
 
 
+def _plot(picture: PlotPicture, figure_id: str) -> Figure:
+    chart = layout_plot(picture, figure_id)
+    return Figure("plot", "plot.svg.j2", chart, chart.caption, chart.text_intro, chart.text)
+
+
 _LAYOUTS: dict[str, Callable[[Any, str], Figure]] = {
     "gantt": _gantt,
     "table": _table,
     "lanes": _lanes,
     "graph": _graph,
     "frames": _frames,
+    "plot": _plot,
 }
 
 # CSS templates included in the HTML report's <style>, one per kind that needs its own.
@@ -98,6 +106,7 @@ STYLES: tuple[str, ...] = (
     "lanes.css.j2",
     "graph.css.j2",
     "frames.css.j2",
+    "plot.css.j2",
 )
 
 

@@ -60,7 +60,9 @@ MAX_TRACEBACK_CHARS = 20_000
 MAX_CHAIN = 4
 
 SHAPE_ERRORS = frozenset({"SubmissionShapeError"})
-CONTRACT_ERRORS = frozenset({"SchedulingError", "WorkloadError", "AnswerError", "PagingError"})
+CONTRACT_ERRORS = frozenset(
+    {"SchedulingError", "WorkloadError", "AnswerError", "PagingError", "IomuxError"}
+)
 
 _MODULE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _ENTRY_RE = re.compile(

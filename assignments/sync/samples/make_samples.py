@@ -364,6 +364,61 @@ make(
 )
 
 make(
+    "mutex_one_line_check",
+    "Sample: the reference, except Mutex tests and takes a plain flag on one line.",
+    "Buggy sample: Mutex.acquire does `if not self.locked: self.locked = True` on one line, "
+    "with no atomic instruction: the test and the set are separate steps on a CPU, so two "
+    "threads can both see the mutex free (check-then-act hidden in one line).",
+    ["mutex-mutex", "mutex-owner", "mutex-sleeps"],
+    [
+        (
+            "        while self.guard.test_and_set() == 1:\n"
+            "            pass\n"
+            "        if not self.locked:\n"
+            "            self.locked = True\n"
+            "            self.owner = me\n"
+            "            self.guard.store(0)\n"
+            "        else:\n"
+            "            self.waiters.sleep(self.guard)  # woken as the new owner\n",
+            "        while True:\n"
+            "            if not self.locked: self.locked = True; self.owner = me; return  # noqa\n"
+            "            yield_cpu()\n",
+        ),
+        (
+            "from grader.simos.sync import Cell, OwnershipError, WaitQueue, current_thread_id\n",
+            "from grader.simos.sync import (\n"
+            "    Cell,\n    OwnershipError,\n    WaitQueue,\n    current_thread_id,\n"
+            "    yield_cpu,\n)\n",
+        ),
+    ],
+)
+
+make(
+    "rw_release_unlocked",
+    "Sample: the reference, except ReadWriteLock.release_read skips the mutex.",
+    "Buggy sample: ReadWriteLock.release_read does `self.readers -= 1` without the mutex: "
+    "the read-subtract-write of two readers can interleave and lose one, and a writer then "
+    "waits for a reader that has left (or gets in while one reads).",
+    ["rw-exclusion"],
+    [
+        (
+            "    def release_read(self) -> None:\n"
+            "        self.mutex.acquire()\n"
+            "        self.readers -= 1\n"
+            "        if self.readers == 0:\n"
+            "            self.writers_ok.signal()\n"
+            "        self.mutex.release()\n",
+            "    def release_read(self) -> None:\n"
+            "        self.readers -= 1  # 'one statement, so it is atomic' (it is not)\n"
+            "        if self.readers == 0:\n"
+            "            self.mutex.acquire()\n"
+            "            self.writers_ok.signal()\n"
+            "            self.mutex.release()\n",
+        )
+    ],
+)
+
+make(
     "raises",
     "Sample: a BoundedBuffer.get that pops from the wrong end of an empty list.",
     "Broken sample: BoundedBuffer.get calls popleft() before waiting for an item, so it "

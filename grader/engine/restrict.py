@@ -1,0 +1,283 @@
+"""A static gate for assignments whose verdict is reached next to the student's code.
+
+For most assignments the worker only *computes* (a schedule, a trace) and the parent
+checks the answer, so nothing the submission does inside the worker can buy points. When
+the grading logic itself must run in the worker beside the student's code (the
+synchronization explorer decides which interleavings to run and what went wrong), a
+submission that reaches the grader's internals could forge a pass: three lines that
+replace the explorer's entry point turn the empty template into full marks.
+
+This gate runs in the trusted parent, on the source text, before anything is imported.
+With ``[submission.restrict]`` in assignment.toml a submission may import only the
+modules listed there (from a ``grader`` package, only its public ``__all__`` names, by
+``from ... import``); and it may not use the introspection that reaches objects it was not
+handed: dunder attributes, private attributes of other objects, frame and code attributes,
+``getattr``/``setattr``/``eval``/``exec``/``__import__`` and friends, or assignments to
+attributes of imported modules. Every violation names the file, line and column and says
+what to write instead. The rules are the subset RestrictedPython enforces for the same
+reason, reduced to what a student needs for the assignment.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORBIDDEN_BUILTINS = frozenset(
+    {
+        "__import__",
+        "breakpoint",
+        "compile",
+        "delattr",
+        "dir",
+        "eval",
+        "exec",
+        "exit",
+        "getattr",
+        "globals",
+        "help",
+        "input",
+        "locals",
+        "memoryview",
+        "open",
+        "quit",
+        "setattr",
+        "vars",
+    }
+)
+# Attributes that lead from an object to frames, code, globals or the interpreter.
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {
+        "ag_code",
+        "ag_frame",
+        "cell_contents",
+        "cr_await",
+        "cr_code",
+        "cr_frame",
+        "excepthook",
+        "f_back",
+        "f_builtins",
+        "f_code",
+        "f_globals",
+        "f_lasti",
+        "f_locals",
+        "f_trace",
+        "f_trace_lines",
+        "f_trace_opcodes",
+        "gi_code",
+        "gi_frame",
+        "gi_yieldfrom",
+        "setprofile",
+        "setprofile_all_threads",
+        "settrace",
+        "settrace_all_threads",
+        "tb_frame",
+        "tb_next",
+        "enumerate",  # threading.enumerate(): the grader's own threads
+        "main_thread",
+    }
+)
+ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__name__", "__doc__"})
+ALLOWED_DUNDER_NAMES = frozenset({"__name__", "__doc__", "__all__", "__annotations__"})
+MAX_REPORTED = 5
+
+
+class RestrictSpec(BaseModel):
+    """``[submission.restrict]``: what a submission may import (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    modules: list[str] = Field(
+        min_length=1, description="modules a submission may import, e.g. grader.simos.sync"
+    )
+    reason: str = Field(
+        "the grader runs next to your code in this assignment",
+        description="said to the student with every violation",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    file: str  # relative to the submission
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col + 1}: {self.message}"
+
+
+def _public_names(module: str) -> frozenset[str] | None:
+    """``__all__`` of a grader module (imported here, in the parent: it is trusted code)."""
+    if module != "grader" and not module.startswith("grader."):
+        return None
+    mod = importlib.import_module(module)
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        return frozenset(n for n in vars(mod) if not n.startswith("_"))
+    return frozenset(str(n) for n in names)
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, file: str, spec: RestrictSpec) -> None:
+        self.file = file
+        self.allowed = set(spec.modules)
+        self.found: list[Violation] = []
+        self.module_names: set[str] = set()  # names bound to imported modules
+        self.classes: set[str] = set()  # classes defined at the top level
+
+    def flag(self, node: ast.AST, message: str) -> None:
+        line = getattr(node, "lineno", 0)
+        col = getattr(node, "col_offset", 0)
+        self.found.append(Violation(self.file, line, col, message))
+
+    def _allowed_module(self, name: str) -> bool:
+        return name in self.allowed
+
+    def _modules_text(self) -> str:
+        return ", ".join(sorted(self.allowed))
+
+    # ---- imports
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            grader = alias.name == "grader" or alias.name.startswith("grader.")
+            if grader and self._allowed_module(alias.name):
+                self.flag(
+                    node,
+                    f"`import {alias.name}` is not allowed: write "
+                    f"`from {alias.name} import Name` with the names the handout lists",
+                )
+            elif not self._allowed_module(alias.name):
+                self.flag(
+                    node,
+                    f"`import {alias.name}` is not allowed in this assignment; "
+                    f"you may import only: {self._modules_text()}",
+                )
+            else:
+                self.module_names.add(alias.asname or alias.name.split(".")[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            self.flag(node, "relative imports are not allowed here; keep your code in one file")
+            return
+        if not self._allowed_module(module):
+            self.flag(
+                node,
+                f"`from {module} import ...` is not allowed in this assignment; "
+                f"you may import only: {self._modules_text()}",
+            )
+            return
+        public = _public_names(module)
+        for alias in node.names:
+            name = alias.name
+            if name == "*":
+                self.flag(node, f"`from {module} import *` is not allowed; name what you use")
+            elif name.startswith("_") or name in FORBIDDEN_ATTRIBUTES:
+                self.flag(node, f"`{name}` of {module} is not yours to use")
+            elif public is not None and name not in public:
+                self.flag(
+                    node,
+                    f"`{name}` is not part of {module}'s public interface; "
+                    f"use only: {', '.join(sorted(public))}",
+                )
+        self.generic_visit(node)
+
+    # ---- names and attributes
+
+    def visit_Name(self, node: ast.Name) -> None:
+        name = node.id
+        if isinstance(node.ctx, ast.Load) and name in FORBIDDEN_BUILTINS:
+            self.flag(node, f"`{name}` is not allowed here ({self.reason_for(name)})")
+        elif name.startswith("__") and name.endswith("__") and name not in ALLOWED_DUNDER_NAMES:
+            self.flag(node, f"`{name}` is not allowed here")
+
+    def reason_for(self, name: str) -> str:
+        if name in ("getattr", "setattr", "delattr"):
+            return "write obj.name instead"
+        if name in ("open", "input"):
+            return "your code needs no files or input"
+        return "it could reach the grader's internals"
+
+    def _root(self, node: ast.expr) -> ast.expr:
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            node = node.value if not isinstance(node, ast.Call) else node.func
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        base = node.value
+        own = isinstance(base, ast.Name) and (base.id in ("self", "cls") or base.id in self.classes)
+        if attr.startswith("__") and attr.endswith("__"):
+            if attr not in ALLOWED_DUNDER_ATTRIBUTES:
+                self.flag(node, f"`.{attr}` is not allowed here (it reaches behind the objects)")
+        elif attr.startswith("_") and not own:
+            self.flag(
+                node,
+                f"`.{attr}` is private to another object; use only your own "
+                "(self.) private attributes and the public methods of the course's classes",
+            )
+        elif attr in FORBIDDEN_ATTRIBUTES:
+            self.flag(node, f"`.{attr}` is not allowed here (it reaches the interpreter)")
+        if not isinstance(node.ctx, ast.Load):
+            root = self._root(base)
+            if isinstance(root, ast.Name) and root.id in self.module_names:
+                self.flag(node, f"changing `{root.id}` is not allowed: leave library modules alone")
+        self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            if name in self.module_names:
+                self.flag(node, f"rebinding the module `{name}` is not allowed")
+
+
+def check_source(source: str, file: str, spec: RestrictSpec) -> list[Violation]:
+    """The violations in one file's source; [] when it does not parse (reported elsewhere)."""
+    try:
+        tree = ast.parse(source, filename=file)
+    except (SyntaxError, ValueError):
+        return []
+    checker = _Checker(file, spec)
+    checker.classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    checker.visit(tree)
+    return sorted(checker.found, key=lambda v: (v.line, v.col))
+
+
+def _python_files(directory: Path) -> Iterator[Path]:
+    """The files the worker would copy: every .py below ``directory`` (no hidden folders)."""
+    for path in sorted(directory.rglob("*.py")):
+        rel = path.relative_to(directory)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        if path.is_file() and not path.is_symlink():
+            yield path
+
+
+def check_submission(directory: Path, spec: RestrictSpec) -> list[Violation]:
+    """Every violation in the submission's Python files, in file and line order."""
+    found: list[Violation] = []
+    for path in _python_files(directory):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the import will fail and say why
+        found.extend(check_source(source, path.relative_to(directory).as_posix(), spec))
+    return found
+
+
+def describe(violations: Iterable[Violation], spec: RestrictSpec) -> str:
+    """One problem text for the report: the first few violations and why they matter."""
+    items = list(violations)
+    shown = "; ".join(str(v) for v in items[:MAX_REPORTED])
+    more = f" (and {len(items) - MAX_REPORTED} more)" if len(items) > MAX_REPORTED else ""
+    return (
+        f"Your code uses something this assignment does not allow ({spec.reason}, so it "
+        f"may use only the course's classes and a few modules): {shown}{more}. "
+        "Remove these and submit again; nothing was graded."
+    )
