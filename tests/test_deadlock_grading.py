@@ -249,7 +249,6 @@ def test_the_report_draws_the_graph_and_the_table() -> None:
     [
         ("raises", "error", "KeyError"),
         ("eq_always_true", "error", "request_decision must return one of Decision.GRANT"),
-        ("os_exit", "crashed", "died"),
         ("missing_function", "error", "has no function potential_deadlocks"),
         ("infinite_loop", "timeout", "stopped after 1 s"),
     ],
@@ -262,6 +261,16 @@ def test_broken_sample_is_graded_not_crashed(sample: str, outcome: str, words: s
         assert t.outcome == outcome and t.score == 0, (t.id, t.outcome, t.message)
         assert words in t.message, (t.id, t.message)
         assert t.counterexample is not None  # the input that broke it
+
+
+def test_the_gate_refuses_what_could_reach_the_explorer() -> None:
+    """Part 5 runs next to the student's code: the gate reads the source before anything runs."""
+    report = graded("os_exit", examples=5)
+    assert report.score == 0
+    problem = report.submission.problems[0]
+    assert "deadlock.py:" in problem and "`import os` is not allowed" in problem
+    assert "`._exit` is private to another object" in problem
+    assert all(t.message == problem and t.outcome == "error" for t in report.tests)
 
 
 def test_syntax_error_names_file_and_line() -> None:

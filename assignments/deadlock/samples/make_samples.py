@@ -286,9 +286,9 @@ make(
 make(
     "os_exit",
     "Sample: the reference, except find_cycle calls os._exit(0).",
-    "Hostile sample: find_cycle calls os._exit(0), killing the worker with a success status "
-    "and no output.",
-    ["cycle-reference", "cycle-real", "cycle-exists"],
+    "Hostile sample: find_cycle imports os to call os._exit(0) and kill the worker; the "
+    "submission gate refuses `import os` and `._exit` before anything runs, naming the lines.",
+    [],
     [
         (
             "    n = graph.n\n    succ = graph.successors\n",
