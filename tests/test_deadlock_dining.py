@@ -433,3 +433,28 @@ def test_a_bad_call_timeout_names_the_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_assignment_file(path)
     assert str(path) in str(err.value) and "field tests.0.call_timeout_s" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("from grader.simos.deadlock.dining import emit", "`emit` is not part of"),
+        ("from grader.simos.sync import harness", "`harness` is not part of"),
+        ("import grader.simos.sync.harness", "is not allowed"),
+        ("from grader.simos.sync.program import emit", "is not allowed in this assignment"),
+    ],
+)
+def test_the_gate_keeps_part_5_away_from_the_explorer(
+    tmp_path: Path, line: str, words: str
+) -> None:
+    """What a forged pass would need (the explorer's entry, the events) is refused statically."""
+    from grader.engine.assignment import find_assignment
+    from grader.engine.restrict import check_submission
+
+    spec = find_assignment("deadlock", ROOT / "assignments").spec.submission.restrict
+    assert spec is not None
+    for folder in (REFERENCE, ROOT / "student_template" / "deadlock"):
+        assert check_submission(folder, spec) == [], folder
+    (tmp_path / "deadlock.py").write_text(f"{line}\n")
+    found = check_submission(tmp_path, spec)
+    assert found and words in found[0].message, found
