@@ -778,3 +778,20 @@ def lockdep_every_cycle(ctx: Context, trace: Data) -> None:
             None,
             dup,
         )
+
+
+# ============================================================================= dining philosophers
+
+dining = _sibling("dining")
+PREVENTED = [(2, 2), (3, 1)]  # (philosophers, meals) of each prevented version's scenarios
+
+
+def _scenarios(variant: str) -> list[Data]:
+    return [dining.scenario(variant, n, meals) for n, meals in PREVENTED]
+
+
+dining_naive_deadlocks = dining.deadlocks("The naive dining philosophers", dining.naive_scenario())
+dining_all_at_once = dining.prevented("Both forks at once", _scenarios("all_at_once"))
+dining_release_retry = dining.prevented("Release and retry", _scenarios("release_retry"))
+dining_ordered = dining.prevented("Forks in a global order", _scenarios("ordered"))
+dining_own_lock_order = dining.own_lock_order("Your lock-order checker", lockdep_every_cycle)

@@ -83,6 +83,8 @@ def kit_toml(assignment: Assignment) -> str:
             "public = true",
             f"tags = {_toml_list(t.tags)}",
         ]
+        if t.call_timeout_s is not None:
+            lines.append(f"call_timeout_s = {t.call_timeout_s!r}")
     return "\n".join(lines) + "\n"
 
 
@@ -113,7 +115,7 @@ def record_public(assignment: Assignment) -> RecordedSuite:
                 reference,
                 cases=spec.kit.cases,
                 seed=seed,
-                call_timeout_s=spec.limits.call_timeout_s,
+                call_timeout_s=t.call_timeout_s or spec.limits.call_timeout_s,
                 params=assignment.params_for(t, properties[t.property].params_model),
             )
             for t in public

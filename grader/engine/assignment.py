@@ -65,6 +65,13 @@ class TestSpec(_Strict):
     public: bool = False
     tags: list[str] = Field(default_factory=list)
     max_examples: int | None = Field(None, ge=1, le=100_000)
+    call_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        le=600,
+        description="wall-clock seconds per call for this test, in place of [limits] (and of "
+        "a grading run's override): for a test whose one call does much more work",
+    )
     description: str = ""
     params: dict[str, Any] = Field(
         default_factory=dict,

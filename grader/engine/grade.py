@@ -109,7 +109,8 @@ def grade(
 
     ``fail_fast`` stops at the first test that does not pass (the rest are not run and
     not listed; mutation analysis uses it). ``call_timeout_s`` overrides the assignment's
-    per-call limit; ``order`` names tests to run first. A kit's assignment (``recorded``
+    per-call limit (a test's own ``call_timeout_s`` still wins for that test); ``order``
+    names tests to run first. A kit's assignment (``recorded``
     set) replays its recorded public tests. ``replays`` maps test ids to a case each
     test's property reproduces instead of searching (one example; only those tests run);
     ConfigError for an unknown test, a property that cannot replay, or a kit.
@@ -186,9 +187,10 @@ def grade(
                         break
                     continue
                 out: PropertyOutcome
+                ctx.call_timeout_s = t.call_timeout_s or timeout
                 if suite is not None:
                     began = time.perf_counter()
-                    out = replay(suite[t.id], worker, spec.submission.module, timeout)
+                    out = replay(suite[t.id], worker, spec.submission.module, ctx.call_timeout_s)
                     out = dataclasses.replace(out, duration_s=time.perf_counter() - began)
                 else:
                     prop_spec = properties[t.property]

@@ -1,8 +1,8 @@
-"""Deadlock detection, avoidance and lock-order checking: fill in the six functions below.
+"""Deadlock detection, avoidance, lock-order checking and prevention: fill in the functions below.
 
 Read README.md first: it states every rule, including how ties are broken. The data
-types come from ``grader.simos.deadlock``; you may import anything from the Python
-standard library (``heapq``, ``collections``, ``itertools``, ...).
+types come from ``grader.simos.deadlock``; you may import ``heapq``, ``collections``,
+``itertools`` and the few other modules the README lists (the grader refuses the others).
 
 Names used in every docstring: processes are numbered 0 .. n-1 (P0, P1, ...), resource
 types 0 .. m-1 (R0, R1, ...). "A fits in B" means ``A[j] <= B[j]`` for every resource
@@ -21,6 +21,8 @@ from grader.simos.deadlock import (
     SystemState,
     WaitForGraph,
 )
+from grader.simos.deadlock.dining import Table
+from grader.simos.sync import yield_cpu  # noqa: F401  (for philosopher_release_retry)
 
 
 def detect(state: SystemState) -> Detection:
@@ -98,3 +100,46 @@ def potential_deadlocks(trace: LockTrace) -> list[list[Dependency]]:
     and where each one starts, do not matter.
     """
     raise NotImplementedError("potential_deadlocks")
+
+
+# Part 5. The dining philosophers: one meal of philosopher i, four ways. Each runs on
+# thread Ti; ``table.left(i)`` is fork i, ``table.right(i)`` is fork (i + 1) % n, and
+# ``table.eat(i)`` eats (holding both). The tests call each function once per meal.
+
+
+def philosopher_naive(table: Table, i: int) -> None:
+    """Part 5a. Take the left fork, then the right one, eat, put both down.
+
+    Nothing else: no other lock, no retry. This version CAN deadlock (every philosopher
+    holding its left fork and waiting for its right one), and the test checks that the
+    explorer finds that deadlock.
+    """
+    raise NotImplementedError("philosopher_naive")
+
+
+def philosopher_all_at_once(table: Table, i: int) -> None:
+    """Part 5b. Take both forks in one step, when both are free; until then wait holding
+    no fork (use ``table.lock`` and ``table.changed``; ``fork.in_use()``).
+
+    Breaks "hold and wait": nobody ever holds a fork while waiting for another.
+    """
+    raise NotImplementedError("philosopher_all_at_once")
+
+
+def philosopher_release_retry(table: Table, i: int) -> None:
+    """Part 5c. Take the left fork, then only *try* the right one
+    (``fork.try_acquire()``); if it is in use, put the left fork down, call
+    ``yield_cpu()`` and start again.
+
+    Breaks "no preemption": a philosopher that cannot get everything gives back what it holds.
+    """
+    raise NotImplementedError("philosopher_release_retry")
+
+
+def philosopher_ordered(table: Table, i: int) -> None:
+    """Part 5d. Take the lower-numbered of your two forks first (``fork.number``), then
+    the other one.
+
+    Breaks "circular wait": with one global order, the waits cannot go round the table.
+    """
+    raise NotImplementedError("philosopher_ordered")

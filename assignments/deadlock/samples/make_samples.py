@@ -7,18 +7,22 @@ written by hand and not touched.
 
 Each sample's NOTES.md is one line ending in "Must lose: <test ids>." (or "Must lose: all
 tests."); tests/test_deadlock_grading.py grades every sample and checks that it loses
-points in exactly those tests.
+points in exactly those tests. The samples of parts 1 to 4 have no primitives.py, so
+they cannot run part 5 and are graded on parts 1 to 4 only; the part 5 samples
+(``dining_*``) carry primitives.py (the reference's, one of them with a bug of its own)
+and are graded on part 5.
 """
 
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 REF = (ROOT / "reference/deadlock/deadlock.py").read_text()
+PRIMITIVES = (ROOT / "reference/deadlock/primitives.py").read_text()
 OUT = ROOT / "assignments/deadlock/samples"
 HEAD_END = REF.index("from __future__ import annotations")
 
 
-def make(name, doc, note, lose, edits, drop=()):
+def make(name, doc, note, lose, edits, drop=(), primitives=None):
     body = REF[HEAD_END:]
     for old, new in edits:
         assert body.count(old) == 1, (name, old)
@@ -31,6 +35,8 @@ def make(name, doc, note, lose, edits, drop=()):
     d = OUT / name
     d.mkdir(parents=True, exist_ok=True)
     (d / "deadlock.py").write_text(f'"""{doc}"""\n\n' + body)
+    if primitives is not None:
+        (d / "primitives.py").write_text(primitives)
     (d / "NOTES.md").write_text(f"{note} Must lose: {', '.join(lose) if lose else 'all tests'}.\n")
 
 
@@ -280,9 +286,9 @@ make(
 make(
     "os_exit",
     "Sample: the reference, except find_cycle calls os._exit(0).",
-    "Hostile sample: find_cycle calls os._exit(0), killing the worker with a success status "
-    "and no output.",
-    ["cycle-reference", "cycle-real", "cycle-exists"],
+    "Hostile sample: find_cycle imports os to call os._exit(0) and kill the worker; the "
+    "submission gate refuses `import os` and `._exit` before anything runs, naming the lines.",
+    [],
     [
         (
             "    n = graph.n\n    succ = graph.successors\n",
@@ -312,4 +318,201 @@ assert text != REF[HEAD_END:]
 (syntax / "NOTES.md").write_text(
     "Broken sample: the `def find_cycle` line has no colon, so importing deadlock.py raises "
     "SyntaxError (the report names the file and line). Must lose: all tests.\n"
+)
+
+# ----------------------------------------------------------------------------- part 5
+
+PART5 = [
+    "philosophers-naive",
+    "philosophers-all-at-once",
+    "philosophers-release-retry",
+    "philosophers-ordered",
+    "philosophers-lock-order",
+]
+
+make(
+    "dining_naive_no_deadlock",
+    "Sample: the reference, except the naive philosophers take both forks under the table lock.",
+    "Buggy sample: philosopher_naive holds table.lock while it takes its two forks, which "
+    "(without meaning to) is Dijkstra's waiter: the naive version can no longer deadlock, so "
+    "the explorer cannot show the deadlock it must show.",
+    ["philosophers-naive"],
+    [
+        (
+            "    left, right = table.left(i), table.right(i)\n"
+            "    left.acquire()\n"
+            "    right.acquire()\n"
+            "    table.eat(i)\n"
+            "    right.release()\n"
+            "    left.release()\n\n\n"
+            "def philosopher_all_at_once(",
+            "    left, right = table.left(i), table.right(i)\n"
+            "    table.lock.acquire()\n"
+            "    left.acquire()\n"
+            "    right.acquire()\n"
+            "    table.lock.release()\n"
+            "    table.eat(i)\n"
+            "    right.release()\n"
+            "    left.release()\n\n\n"
+            "def philosopher_all_at_once(",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
+    "dining_all_at_once_one_by_one",
+    "Sample: the reference, except 'all at once' takes the forks one by one under the table lock.",
+    "Buggy sample: philosopher_all_at_once holds table.lock and takes the left fork, then waits "
+    "for the right one (Dijkstra's waiter): it never deadlocks, but it holds a fork while "
+    "waiting for one in use, which is the hold and wait this version must break.",
+    ["philosophers-all-at-once"],
+    [
+        (
+            "    table.lock.acquire()\n"
+            "    while left.in_use() or right.in_use():\n"
+            "        table.changed.wait()\n"
+            "    left.acquire()\n"
+            "    right.acquire()\n"
+            "    table.lock.release()\n"
+            "    table.eat(i)\n"
+            "    table.lock.acquire()\n"
+            "    right.release()\n"
+            "    left.release()\n"
+            "    table.changed.broadcast()\n"
+            "    table.lock.release()\n",
+            "    table.lock.acquire()\n"
+            "    left.acquire()\n"
+            "    right.acquire()\n"
+            "    table.lock.release()\n"
+            "    table.eat(i)\n"
+            "    right.release()\n"
+            "    left.release()\n",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
+    "dining_all_at_once_lost_wakeup",
+    "Sample: the reference, except 'all at once' puts its forks down without the table lock.",
+    "Buggy sample: philosopher_all_at_once puts its forks down and broadcasts without holding "
+    "table.lock, so a neighbour that has just seen a fork in use can miss the broadcast and "
+    "sleep forever in table.changed.wait() with both forks free (a lost wake-up).",
+    ["philosophers-all-at-once"],
+    [
+        (
+            "    table.lock.acquire()\n"
+            "    right.release()\n"
+            "    left.release()\n"
+            "    table.changed.broadcast()\n"
+            "    table.lock.release()\n",
+            "    right.release()\n    left.release()\n    table.changed.broadcast()\n",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
+    "dining_all_at_once_no_wait",
+    "Sample: the reference, except 'all at once' takes its forks under the table lock without "
+    "waiting until both are free.",
+    "Buggy sample: philosopher_all_at_once takes table.lock and then its forks, without waiting "
+    "on table.changed until both are free, and puts them down under table.lock: a philosopher "
+    "waits for a fork while holding table.lock, and the fork's holder waits for table.lock to "
+    "put it down (a deadlock through the table lock).",
+    ["philosophers-all-at-once"],
+    [
+        (
+            "    table.lock.acquire()\n"
+            "    while left.in_use() or right.in_use():\n"
+            "        table.changed.wait()\n"
+            "    left.acquire()\n",
+            "    table.lock.acquire()\n    left.acquire()\n",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
+    "dining_release_never_releases",
+    "Sample: the reference, except 'release and retry' keeps its left fork while it retries.",
+    "Buggy sample: philosopher_release_retry keeps trying the right fork while holding the left "
+    "one instead of putting it down first, so nothing is ever given back (five philosophers "
+    "doing this spin forever, each holding one fork).",
+    ["philosophers-release-retry"],
+    [
+        (
+            "    while True:\n"
+            "        left.acquire()\n"
+            "        if right.try_acquire():\n"
+            "            break\n"
+            "        left.release()\n"
+            "        yield_cpu()\n",
+            "    left.acquire()\n    while not right.try_acquire():\n        yield_cpu()\n",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
+    "dining_ordered_wrong_key",
+    "Sample: the reference, except 'ordered' sorts the forks by their distance from the philosopher.",
+    "Buggy sample: philosopher_ordered sorts its two forks by (number - i) % n, the distance "
+    "from the philosopher, which is the same for everyone, so every philosopher takes its left "
+    "fork first and the waits can go round the table.",
+    ["philosophers-ordered"],
+    [
+        (
+            "    first, second = (left, right) if left.number < right.number else (right, left)\n",
+            "    first, second = sorted((left, right), key=lambda f: (f.number - i) % table.n)\n",
+        )
+    ],
+    primitives=PRIMITIVES,
+)
+
+make(
+    "dining_release_no_backoff",
+    "Sample: the reference, except 'release and retry' starts again at once, without yielding.",
+    "Buggy sample: philosopher_release_retry puts its left fork down and `continue`s at once, "
+    "with no yield_cpu(): two neighbours can take and put down their forks in step, time "
+    "slice after time slice, and never eat (a livelock the explorer's step budget stops).",
+    ["philosophers-release-retry"],
+    [
+        (
+            "        left.release()\n        yield_cpu()\n",
+            "        left.release()\n        continue\n",
+        ),
+        ("from grader.simos.sync import yield_cpu\n", ""),
+    ],
+    primitives=PRIMITIVES,
+)
+
+RACE = "        else:\n            self.waiters.sleep(self.guard)  # woken as the new owner\n"
+assert PRIMITIVES.count(RACE) == 1
+make(
+    "dining_mutex_sleep_race",
+    "Sample: the reference philosophers on a Mutex with the sleep race of the sync samples.",
+    "Buggy sample: the philosophers are right, but primitives.py's Mutex.acquire lets go of its "
+    "guard and only then sleeps, so a release in between is lost and a philosopher sleeps "
+    "forever on a free fork, or its neighbours retry forever (the naive version still shows "
+    "its deadlock first): part 5 runs on the student's own Mutex.",
+    ["philosophers-all-at-once", "philosophers-release-retry", "philosophers-ordered"],
+    [],
+    primitives=PRIMITIVES.replace(
+        RACE,
+        "        else:\n"
+        "            self.guard.store(0)\n"
+        "            self.waiters.sleep()  # a release between these two lines is lost\n",
+    ),
+)
+
+make(
+    "dining_no_primitives",
+    "Sample: the reference deadlock.py alone, without primitives.py.",
+    "Broken sample: the submission has deadlock.py but not primitives.py, so part 5 cannot "
+    "build its forks and every part 5 test says that primitives.py is missing (parts 1 to 4 "
+    "keep their points).",
+    PART5,
+    [],
 )

@@ -21,6 +21,7 @@ from .analysis import judge
 from .kernel import guard_time_sleep
 from .names import Namer, Places
 from .program import Program
+from .registry import KINDS
 from .scenarios import build
 from .schedule import Schedule, check_scenario, encode
 from .scheduler import Run, RunConfig, Stop, Strategy
@@ -104,9 +105,12 @@ class Explorer:
         self.config = config or RunConfig()
         base, is_student = student_files(module)
         self.places = Places(is_student, base)
-        classes = FOCUS.get(self.scenario["kind"]) or (self.scenario.get("cls", ""),)
+        kind = self.scenario["kind"]
+        classes = FOCUS.get(kind) or (self.scenario.get("cls", ""),)
+        added = KINDS.get(kind)  # a kind from registry.register: its own primitives module
+        primitives = added.primitives(module) if added and added.primitives else module
         self.tracer = Tracer(
-            is_student, granularity, api_methods(module), frozenset(classes) if focus else None
+            is_student, granularity, api_methods(primitives), frozenset(classes) if focus else None
         )
 
     def execute(self, strategy: Strategy) -> Run:

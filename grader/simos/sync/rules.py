@@ -12,6 +12,7 @@ from .problems import (
     ReadersWriters,
     SemaphoreCount,
 )
+from .registry import KINDS
 
 
 def monitor_for(s: dict[str, Any]) -> Monitor:
@@ -37,4 +38,7 @@ def monitor_for(s: dict[str, Any]) -> Monitor:
         return ReadersWriters(writers_first=True)
     if kind == "barrier":
         return BarrierRounds(s["threads"])
+    registered = KINDS.get(kind)
+    if registered is not None:
+        return registered.monitor(s)
     raise ValueError(f"unknown scenario kind {kind!r}")

@@ -18,6 +18,7 @@ from typing import Any
 from . import classic
 from .errors import OwnershipError
 from .program import Body, Program, emit, make, point, until, work
+from .registry import KINDS
 from .rules import monitor_for
 
 __all__ = ["BUILDERS", "Program", "build", "monitor_for"]
@@ -158,4 +159,7 @@ BUILDERS: dict[str, Callable[[ModuleType, dict[str, Any]], Program]] = {
 
 def build(module: ModuleType, s: dict[str, Any]) -> Program:
     """The program of scenario ``s`` on the submission ``module`` (raises SubmissionShapeError)."""
-    return BUILDERS[s["kind"]](module, s)
+    builder = BUILDERS.get(s["kind"])
+    if builder is None:
+        builder = KINDS[s["kind"]].build  # a kind added with registry.register
+    return builder(module, s)

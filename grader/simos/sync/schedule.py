@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ExplorerError
+from .registry import KINDS
 
 # kind -> {parameter: (type, low, high)}; type: int, str (one of the given words), ints, strs
 SCHEMA: dict[str, dict[str, tuple[str, Any, Any]]] = {
@@ -46,6 +47,16 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Any]]] = {
     "barrier": {"threads": ("int", 2, 4), "rounds": ("int", 1, 3)},
 }
 GRANULARITY = {"L": "line", "O": "opcode"}
+
+
+def schema_of(kind: str) -> dict[str, tuple[str, Any, Any]] | None:
+    """The parameters of scenario ``kind`` (built in, or added with registry.register)."""
+    schema = SCHEMA.get(kind)
+    if schema is None and kind in KINDS:
+        schema = dict(KINDS[kind].schema)
+    return schema
+
+
 _WORD = re.compile(r"[A-Za-z0-9_]+\Z")
 
 
@@ -54,9 +65,10 @@ def check_scenario(data: Any) -> dict[str, Any]:
     if type(data) is not dict or type(data.get("kind")) is not str:
         raise ExplorerError(f"a scenario is a dict with a 'kind', got {data!r}")
     kind = data["kind"]
-    schema = SCHEMA.get(kind)
+    schema = schema_of(kind)
     if schema is None:
-        raise ExplorerError(f"unknown scenario kind {kind!r} (known: {', '.join(sorted(SCHEMA))})")
+        known = ", ".join(sorted({*SCHEMA, *KINDS}))
+        raise ExplorerError(f"unknown scenario kind {kind!r} (known: {known})")
     extra = set(data) - set(schema) - {"kind"}
     missing = set(schema) - set(data)
     if extra or missing:
@@ -126,7 +138,7 @@ def decode(text: str) -> Schedule:
             f"(scenario:parameters:granularity:preemptions), got {text!r}"
         )
     kind, params, gran, devs = parts
-    schema = SCHEMA.get(kind)
+    schema = schema_of(kind)
     if schema is None:
         raise ExplorerError(f"unknown scenario {kind!r} in the replay string")
     data: dict[str, Any] = {"kind": kind}

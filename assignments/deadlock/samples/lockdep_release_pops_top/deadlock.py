@@ -14,6 +14,8 @@ from grader.simos.deadlock import (
     SystemState,
     WaitForGraph,
 )
+from grader.simos.deadlock.dining import Table
+from grader.simos.sync import yield_cpu
 
 # ----------------------------------------------------------------------------- reduction
 
@@ -255,3 +257,60 @@ def potential_deadlocks(trace: LockTrace) -> list[list[Dependency]]:
         found.append([edge[(a, cycle[(k + 1) % len(cycle)])] for k, a in enumerate(cycle)])
     found.sort(key=lambda c: [d.held for d in c])
     return found
+
+
+# ----------------------------------------------------------------------------- dining
+
+
+def philosopher_naive(table: Table, i: int) -> None:
+    """One meal: the left fork, then the right one. Can deadlock (all hold their left fork)."""
+    left, right = table.left(i), table.right(i)
+    left.acquire()
+    right.acquire()
+    table.eat(i)
+    right.release()
+    left.release()
+
+
+def philosopher_all_at_once(table: Table, i: int) -> None:
+    """One meal: both forks in one step when both are free (the table's monitor), else wait
+    holding none, so nobody ever holds a fork while waiting (no hold and wait)."""
+    left, right = table.left(i), table.right(i)
+    table.lock.acquire()
+    while left.in_use() or right.in_use():
+        table.changed.wait()
+    left.acquire()
+    right.acquire()
+    table.lock.release()
+    table.eat(i)
+    table.lock.acquire()
+    right.release()
+    left.release()
+    table.changed.broadcast()
+    table.lock.release()
+
+
+def philosopher_release_retry(table: Table, i: int) -> None:
+    """One meal: the left fork, then *try* the right one; if it is in use, put the left one
+    down, let the others run, and start again (a philosopher gives up what it holds)."""
+    left, right = table.left(i), table.right(i)
+    while True:
+        left.acquire()
+        if right.try_acquire():
+            break
+        left.release()
+        yield_cpu()
+    table.eat(i)
+    right.release()
+    left.release()
+
+
+def philosopher_ordered(table: Table, i: int) -> None:
+    """One meal: the lower-numbered fork first (a global order, so no circular wait)."""
+    left, right = table.left(i), table.right(i)
+    first, second = (left, right) if left.number < right.number else (right, left)
+    first.acquire()
+    second.acquire()
+    table.eat(i)
+    second.release()
+    first.release()
