@@ -58,6 +58,18 @@ FORGERIES = {
     "replace threading's hook": "import threading\nthreading.excepthook = print\n",
     "from threading import settrace": "from threading import settrace\n",
     "open a file": "data = open('/etc/passwd').read()\n",
+    "patch an imported class": "from grader.simos.sync import Cell\nCell.load = print\n",
+    "delete from an imported class": "from grader.simos.sync import WaitQueue\ndel WaitQueue.sleep\n",
+    "augment an imported class": "from grader.simos.sync import Cell\nCell.count += 1\n",
+    "match on a dunder": (
+        "def f(x):\n    match x:\n        case object(__globals__=g):\n            return g\n"
+    ),
+    "match on a private": "def f(x):\n    match x:\n        case object(_value=v):\n            return v\n",
+    "eval through annotations": (
+        "import typing\nclass A:\n    x: '__import__(\"gc\")'\nh = typing.get_type_hints(A)\n"
+    ),
+    "eval through singledispatch": "from functools import singledispatch\n",
+    "threading.gettrace": "import threading\nt = threading.gettrace()\n",
 }
 
 

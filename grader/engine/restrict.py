@@ -80,6 +80,14 @@ FORBIDDEN_ATTRIBUTES = frozenset(
         "tb_next",
         "enumerate",  # threading.enumerate(): the grader's own threads
         "main_thread",
+        "gettrace",
+        "getprofile",
+        # these evaluate strings (annotations) as code: a way around every rule here
+        "get_type_hints",
+        "singledispatch",
+        "singledispatchmethod",
+        "attrgetter",
+        "methodcaller",
     }
 )
 ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__name__", "__doc__"})
@@ -128,7 +136,7 @@ class _Checker(ast.NodeVisitor):
         self.file = file
         self.allowed = set(spec.modules)
         self.found: list[Violation] = []
-        self.module_names: set[str] = set()  # names bound to imported modules
+        self.module_names: set[str] = set()  # names bound by an import (modules and objects)
         self.classes: set[str] = set()  # classes defined at the top level
 
     def flag(self, node: ast.AST, message: str) -> None:
@@ -187,6 +195,14 @@ class _Checker(ast.NodeVisitor):
                     f"`{name}` is not part of {module}'s public interface; "
                     f"use only: {', '.join(sorted(public))}",
                 )
+            else:
+                self.module_names.add(alias.asname or name)
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        for attr in node.kwd_attrs:  # `case C(attr=x)` reads obj.attr
+            if attr.startswith("_") or attr in FORBIDDEN_ATTRIBUTES:
+                self.flag(node, f"matching on `{attr}` is not allowed here (it is not public)")
         self.generic_visit(node)
 
     # ---- names and attributes
@@ -228,7 +244,11 @@ class _Checker(ast.NodeVisitor):
         if not isinstance(node.ctx, ast.Load):
             root = self._root(base)
             if isinstance(root, ast.Name) and root.id in self.module_names:
-                self.flag(node, f"changing `{root.id}` is not allowed: leave library modules alone")
+                self.flag(
+                    node,
+                    f"changing `{root.id}` is not allowed: leave the modules and classes "
+                    "you import alone (subclass a class instead)",
+                )
         self.generic_visit(node)
 
     def visit_Global(self, node: ast.Global) -> None:
