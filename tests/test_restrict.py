@@ -70,6 +70,18 @@ FORGERIES = {
     ),
     "eval through singledispatch": "from functools import singledispatch\n",
     "threading.gettrace": "import threading\nt = threading.gettrace()\n",
+    "alias a module": "import threading\nt = threading\nt.excepthook = print\n",
+    "alias a stdlib class": ("from collections import Counter\nC = Counter\nC.update = print\n"),
+    "alias a class of a module": "import threading\nT = threading.Thread\nT.start = print\n",
+    "a class as an argument": "from collections import Counter\nfrom dataclasses import dataclass\ndataclass(Counter)\n",
+    "a class in a container": "import random\nbox = [random.Random]\n",
+    "a class as a default": "from collections import Counter\ndef f(C=Counter):\n    return C\n",
+    "a class returned": "from collections import Counter\ndef f():\n    return Counter\n",
+    "type of an object": "from grader.simos.sync import Cell\nt = type(Cell(0))\n",
+    "a base through mro": (
+        "from collections import Counter\nclass M(Counter):\n    pass\nM.mro()[1].update = print\n"
+    ),
+    "wraps": "from functools import wraps\n",
 }
 
 
@@ -112,13 +124,31 @@ class Mutex:
         self.__waiters.append(me)
 
     @classmethod
-    def make(cls) -> Mutex:
+    def make(cls, factory: type[deque[int]] = deque) -> Mutex:  # an immutable built-in type
         cls._last = cls()
         return cls._last
 
 
 lock = threading.Lock()
 node: Any = None
+worker = threading.Thread(target=print)  # calling a changeable class is fine
+stamp = time.monotonic()
+
+
+class Waiter(threading.Thread):
+    pass
+
+
+try:
+    pass
+except (OwnershipError, ValueError) as exc:
+    raise OwnershipError("again") from exc
+
+
+def kinds(x: object) -> bool:
+    match x:
+        case WaitQueue():
+            return isinstance(x, (Cell, WaitQueue)) and x is not Waiter
 if __name__ == "__main__":
     print(Mutex.make(), WaitQueue(), OwnershipError)
 """
@@ -199,3 +229,34 @@ def test_a_bad_restrict_table_names_the_field(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"submission\.restrict\.reasons"):
         load_assignment_file(tmp_path / "assignment.toml")
+
+
+def test_every_deadlock_submission_but_the_hostile_one_passes_its_gate() -> None:
+    deadlock = find_assignment("deadlock", ROOT / "assignments")
+    spec = deadlock.spec.submission.restrict
+    assert spec is not None
+    folders = [ROOT / "reference" / "deadlock", ROOT / "student_template" / "deadlock"]
+    folders += sorted(
+        p for p in (ROOT / "assignments" / "deadlock" / "samples").iterdir() if p.is_dir()
+    )
+    refused = {f.name for f in folders if check_submission(f, spec)}
+    assert refused == {"os_exit"}
+
+
+def test_the_course_classes_are_sealed_at_run_time_whatever_their_name() -> None:
+    from grader.simos.deadlock.dining import Fork, Table
+    from grader.simos.sync import Cell, Thread, WaitQueue
+
+    for cls in (Cell, WaitQueue, Thread, Fork, Table):
+        alias = cls
+        with pytest.raises(AttributeError, match="cannot be changed; subclass"):
+            alias.load = print  # type: ignore[attr-defined]
+        with pytest.raises(AttributeError, match="cannot be changed"):
+            del alias.__repr__
+
+    class Mine(Cell):  # a student's subclass is an ordinary class
+        pass
+
+    Mine.extra = 1  # type: ignore[attr-defined]
+    assert Mine.extra == 1  # type: ignore[attr-defined]
+    assert Cell(3).load() == 3  # and the sealed class still works

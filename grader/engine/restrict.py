@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,13 @@ FORBIDDEN_ATTRIBUTES = frozenset(
         "singledispatchmethod",
         "attrgetter",
         "methodcaller",
+        "update_wrapper",  # functools: sets any attribute (even __code__) of its first argument
+        "wraps",
+        "mro",  # MyClass.mro()[1] is the imported class it subclasses
     }
 )
+_IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+): built-in types cannot be changed
+NAME_ONLY_ATTRIBUTES = frozenset({"__name__", "__qualname__"})
 ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__name__", "__doc__"})
 ALLOWED_DUNDER_NAMES = frozenset({"__name__", "__doc__", "__all__", "__annotations__"})
 MAX_REPORTED = 5
@@ -131,12 +137,72 @@ def _public_names(module: str) -> frozenset[str] | None:
     return frozenset(str(n) for n in names)
 
 
+def _changeable(obj: object) -> bool:
+    """A module, or a class whose attributes can be set (a Python-level class not sealed)."""
+    if isinstance(obj, types.ModuleType):
+        return True
+    if not isinstance(obj, type):
+        return False
+    if obj.__flags__ & _IMMUTABLE_TYPE or issubclass(obj, BaseException):
+        return False  # built-in types cannot change; an exception class carries no logic
+    return not obj.__dict__.get("__sealed__", False)
+
+
+def _mark(tree: ast.AST) -> None:
+    """Give every node a ``_parent``; flag the nodes inside annotations (never evaluated)."""
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            child._parent = node  # type: ignore[attr-defined]
+    annotations: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            annotations.append(node.returns)
+        elif (isinstance(node, ast.arg) and node.annotation) or isinstance(node, ast.AnnAssign):
+            assert node.annotation is not None
+            annotations.append(node.annotation)
+    for ann in annotations:
+        for inner in ast.walk(ann):
+            inner._annotation = True  # type: ignore[attr-defined]
+
+
+def _parent(node: ast.AST) -> ast.AST | None:
+    return getattr(node, "_parent", None)
+
+
+def _safe_use(node: ast.expr) -> bool:
+    """Whether ``node`` (a changeable class or module) is used where it cannot be kept:
+    called, an attribute read, subscripted, a base class, an isinstance or except target,
+    raised, compared, a match pattern, or an annotation."""
+    if getattr(node, "_annotation", False):
+        return True
+    parent = _parent(node)
+    while isinstance(parent, ast.Tuple):  # except (A, B), isinstance(x, (A, B))
+        node, parent = parent, _parent(parent)
+    if isinstance(parent, ast.Attribute):
+        return parent.value is node and isinstance(parent.ctx, ast.Load)
+    if isinstance(parent, ast.Call):
+        if parent.func is node:
+            return True
+        fn = parent.func
+        return isinstance(fn, ast.Name) and fn.id in ("isinstance", "issubclass")
+    if isinstance(parent, ast.Subscript):
+        return parent.value is node
+    if isinstance(parent, ast.ClassDef):
+        return node in parent.bases
+    if isinstance(parent, ast.keyword):
+        return isinstance(_parent(parent), ast.ClassDef)  # metaclass=...
+    if isinstance(parent, ast.MatchClass):
+        return parent.cls is node
+    return isinstance(parent, (ast.ExceptHandler, ast.Raise, ast.Compare))
+
+
 class _Checker(ast.NodeVisitor):
     def __init__(self, file: str, spec: RestrictSpec) -> None:
         self.file = file
         self.allowed = set(spec.modules)
         self.found: list[Violation] = []
         self.module_names: set[str] = set()  # names bound by an import (modules and objects)
+        self.bound: dict[str, object] = {}  # those names -> what they are (imported here)
         self.classes: set[str] = set()  # classes defined at the top level
 
     def flag(self, node: ast.AST, message: str) -> None:
@@ -168,7 +234,10 @@ class _Checker(ast.NodeVisitor):
                     f"you may import only: {self._modules_text()}",
                 )
             else:
-                self.module_names.add(alias.asname or alias.name.split(".")[0])
+                name = alias.asname or alias.name.split(".")[0]
+                self.module_names.add(name)
+                target = alias.name if alias.asname else alias.name.split(".")[0]
+                self.bound[name] = importlib.import_module(target)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
@@ -197,6 +266,9 @@ class _Checker(ast.NodeVisitor):
                 )
             else:
                 self.module_names.add(alias.asname or name)
+                self.bound[alias.asname or name] = getattr(
+                    importlib.import_module(module), name, None
+                )
         self.generic_visit(node)
 
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
@@ -207,7 +279,41 @@ class _Checker(ast.NodeVisitor):
 
     # ---- names and attributes
 
+    def _resolve(self, node: ast.expr) -> object:
+        """What ``node`` names, when it is an imported name or an attribute of a module."""
+        if isinstance(node, ast.Name):
+            return self.bound.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self._resolve(node.value)
+            if isinstance(base, types.ModuleType):
+                return getattr(base, node.attr, None)
+        return None
+
+    def _check_kept(self, node: ast.Name | ast.Attribute, label: str) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        target = self._resolve(node)
+        if target is not None and _changeable(target) and not _safe_use(node):
+            self.flag(
+                node,
+                f"`{label}` may only be called, subclassed or have its attributes read "
+                "here, not kept in a variable or passed around",
+            )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        fn = node.func
+        if isinstance(fn, ast.Name) and fn.id == "type" and len(node.args) == 1:
+            parent = _parent(node)
+            if not (isinstance(parent, ast.Attribute) and parent.attr in NAME_ONLY_ATTRIBUTES):
+                self.flag(
+                    node,
+                    "`type(x)` is allowed only as `type(x).__name__`; use isinstance() to "
+                    "test what something is",
+                )
+        self.generic_visit(node)
+
     def visit_Name(self, node: ast.Name) -> None:
+        self._check_kept(node, node.id)
         name = node.id
         if isinstance(node.ctx, ast.Load) and name in FORBIDDEN_BUILTINS:
             self.flag(node, f"`{name}` is not allowed here ({self.reason_for(name)})")
@@ -227,6 +333,8 @@ class _Checker(ast.NodeVisitor):
         return node
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(self._resolve(node.value), types.ModuleType):
+            self._check_kept(node, f"{ast.unparse(node.value)}.{node.attr}")
         attr = node.attr
         base = node.value
         own = isinstance(base, ast.Name) and (base.id in ("self", "cls") or base.id in self.classes)
@@ -263,6 +371,7 @@ def check_source(source: str, file: str, spec: RestrictSpec) -> list[Violation]:
         tree = ast.parse(source, filename=file)
     except (SyntaxError, ValueError):
         return []
+    _mark(tree)
     checker = _Checker(file, spec)
     checker.classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
     checker.visit(tree)

@@ -23,6 +23,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
+from grader.simos.sealed import Sealed
 from grader.simos.sync import harness as _harness
 from grader.simos.sync import local as _local
 from grader.simos.sync.errors import ExplorerError, SubmissionShapeError
@@ -56,13 +57,15 @@ def _site() -> str:
     return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
 
 
-class Fork:
+class Fork(metaclass=Sealed):
     """Fork ``number``: the student's Mutex, and what the grader watches of it.
 
     ``acquire()`` waits until you hold the fork; ``release()`` puts it down;
     ``try_acquire()`` takes it only if nobody holds it or waits for it, and says whether
     it did (it never waits); ``in_use()`` says whether somebody holds it or waits for it.
     """
+
+    __sealed__ = True  # the course's class: students subclass it, never change it
 
     def __init__(self, number: int, mutex: Any) -> None:
         self.number = number
@@ -104,13 +107,15 @@ class Fork:
         self._claims -= 1
 
 
-class Table:
+class Table(metaclass=Sealed):
     """The table of philosopher ``i``'s code: its forks, ``eat``, and a monitor.
 
     ``left(i)`` is fork ``i``, ``right(i)`` fork ``(i + 1) % n``. ``eat(i)``: philosopher
     ``i`` eats (holding both its forks). ``lock`` is a Mutex and, in the all-at-once
     version, ``changed`` a Condition on it (``None`` in the other versions).
     """
+
+    __sealed__ = True  # the course's class: students subclass it, never change it
 
     def __init__(self, forks: list[Fork], lock: Any, changed: Any) -> None:
         self.n = len(forks)

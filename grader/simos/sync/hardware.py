@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ..sealed import Sealed
 from .runtime import _local
 
 
-class Cell:
+class Cell(metaclass=Sealed):
     """One word of shared memory; every method is one atomic instruction.
 
     Example (a spin lock)::
@@ -25,6 +26,8 @@ class Cell:
         ...                 # critical section
         flag.store(0)
     """
+
+    __sealed__ = True  # the course's class: students subclass it, never change it
 
     __slots__ = ("_lock", "_value", "name")
 

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, SupportsIndex
 
+from ..sealed import Sealed
 from .errors import SyncUsageError
 from .hardware import Cell
 from .runtime import controller, real_thread_id
@@ -29,7 +30,7 @@ class _Sleeper:
         self.event = threading.Event()
 
 
-class WaitQueue:
+class WaitQueue(metaclass=Sealed):
     """A queue of sleeping threads. Wake-ups are FIFO: ``wake_one`` wakes the longest sleeper.
 
     A woken thread does not run at once: it becomes ready and runs when scheduled.
@@ -41,6 +42,8 @@ class WaitQueue:
         if self.locked:
             self.waiters.sleep(self.guard)   # releases guard and sleeps, in one step
     """
+
+    __sealed__ = True  # the course's class: students subclass it, never change it
 
     def __init__(self, name: str = "") -> None:
         self.name = name
@@ -114,8 +117,10 @@ def _check_held(guard: Cell) -> None:
         )
 
 
-class Thread:
+class Thread(metaclass=Sealed):
     """A thread made by ``spawn``. ``join()`` waits until it has finished."""
+
+    __sealed__ = True  # the course's class: students subclass it, never change it
 
     def __init__(self, tid: int, real: threading.Thread | None = None) -> None:
         self.id = tid
