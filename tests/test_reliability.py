@@ -167,7 +167,11 @@ USAGE = {
     ),
     "unknown assignment": (
         lambda tmp: ["no-such-assignment", str(tmp)],
-        ["'no-such-assignment'", "known: deadlock, iomux, memory, scheduling, sync", "osgrade list"],
+        [
+            "'no-such-assignment'",
+            "known: deadlock, iomux, memory, scheduling, sync",
+            "osgrade list",
+        ],
     ),
     "missing submission folder": (
         lambda tmp: ["scheduling", str(tmp / "nowhere")],
