@@ -26,6 +26,7 @@ from typing import Any
 from grader.simos.sealed import Sealed
 from grader.simos.sync import harness as _harness
 from grader.simos.sync import local as _local
+from grader.simos.sync.analysis import functional_cycle
 from grader.simos.sync.errors import ExplorerError, SubmissionShapeError
 from grader.simos.sync.explorer import Explorer
 from grader.simos.sync.monitor import Event, Monitor
@@ -475,14 +476,7 @@ def wait_for_cycle(events: list[list[Any]]) -> list[int]:
     """The philosophers on a cycle of "waits for a fork its neighbour holds", from the events."""
     holder, wants = final_state(events)
     edges = {p: holder[k] for p, k in wants.items() if k in holder}
-    for start in sorted(edges):
-        path, node = [start], edges[start]
-        while node in edges and node not in path:
-            path.append(node)
-            node = edges[node]
-        if node in path:
-            return path[path.index(node) :]
-    return []
+    return list(functional_cycle(edges))
 
 
 def lock_trace(events: list[list[Any]]) -> LockTrace:

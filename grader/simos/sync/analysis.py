@@ -79,7 +79,8 @@ def _waiting(blocked_on: tuple[Any, ...], namer: Namer) -> str:
     return f"(test program) waits until {blocked_on[1]}"
 
 
-def _cycle(edges: dict[int, int]) -> tuple[int, ...]:
+def functional_cycle(edges: dict[int, int]) -> tuple[int, ...]:
+    """The first cycle (from the smallest node that reaches one) of a graph with one edge per node."""
     for start in sorted(edges):
         path, node = [start], edges[start]
         while node in edges and node not in path:
@@ -126,7 +127,7 @@ def _stuck(
         holding = f" holding {', '.join(e.holds)}," if e.holds else ""
         at = f" at {e.where}" if e.where else ""
         parts.append(f"T{e.tid}{at}{inside}{holding} {e.waiting or 'is blocked'}")
-    cycle = _cycle(edges)
+    cycle = functional_cycle(edges)
     text = "Deadlock: every thread is blocked. " + "; ".join(parts) + "."
     if cycle:
         text += " Cycle: " + " → ".join(f"T{t}" for t in (*cycle, cycle[0])) + "."
