@@ -173,9 +173,12 @@ def test_replay_strings_round_trip() -> None:
             "buffer",
             "rw",
             "rw_fair",
+            "rw_leave",
             "rw_share",
             "barrier",
         }
+    leave = Schedule(check_scenario({"kind": "rw_leave", "readers": 2}), "opcode", 32, ((25, 1),))
+    assert encode(leave) == "rw_leave:readers=2:O32:25.1" and decode(encode(leave)) == leave
 
 
 @pytest.mark.parametrize(

@@ -597,3 +597,33 @@ def test_students_can_run_a_tests_search_locally(capsys: pytest.CaptureFixture[s
     assert "Schedule: lock:cls=SpinLock" in out and "is preempted" in out
     assert explore(ref, scenario, preemption_bound=1, random_schedules=0, pct_schedules=0) is None
     assert "Passed:" in capsys.readouterr().out
+
+
+def test_readers_leaving_together_lose_a_decrement_after_one_preemption() -> None:
+    """The rw_leave scenario: release_read's `readers -= 1` outside the mutex fails with a
+    single preemption, a few dozen schedules in (the general rw scenario needs two and
+    thousands); the reference survives every schedule with two preemptions."""
+    from grader.simos.sync.explorer import Explorer
+    from grader.simos.sync.schedule import check_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    bad = load_file(
+        root / "assignments" / "sync" / "samples" / "rw_release_unlocked" / "primitives.py",
+        "local_rw_leave_bad",
+    )
+    ref = load_file(root / "reference" / "sync" / "primitives.py", "local_rw_leave_ref")
+    scenario = check_scenario({"kind": "rw_leave", "readers": 2})
+    only_bounded = {"random_schedules": 0, "pct_schedules": 0}
+    found = Explorer(bad, scenario, "opcode").search(
+        SearchBudget(preemption_bound=1, **only_bounded)
+    )
+    assert found.failure is not None and found.schedules < 200
+    assert "sleeps in ReadWriteLock.acquire_write" in str(
+        Explorer(bad, scenario, "opcode").report(found.failure)
+    )
+    # at line granularity the decrement is one step: the same bug cannot show
+    assert Explorer(bad, scenario, "line").search(SearchBudget(**only_bounded)).failure is None
+    passed = Explorer(ref, scenario, "opcode").search(
+        SearchBudget(preemption_bound=2, **only_bounded)
+    )
+    assert passed.failure is None and passed.complete_bound == 2

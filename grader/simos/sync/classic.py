@@ -93,6 +93,36 @@ def rw(module: ModuleType, s: dict[str, Any]) -> Program:
     return Program([(f"T{i}", body, (r,)) for i, r in enumerate(roles)], monitor_for(s), {"rw": rw})
 
 
+def rw_leave(module: ModuleType, s: dict[str, Any]) -> Program:
+    """Every reader gets in, waits until all are in, and leaves; a writer then asks to write.
+
+    The readers leave together, so a ``release_read`` whose count update is not atomic
+    loses a decrement after a single preemption (the writer then waits for ever), where the
+    general ``rw`` scenario needs two and a search a hundred times longer to show it.
+    """
+    rw = make(module, "ReadWriteLock")
+    n = s["readers"]
+    st = {"inside": 0, "left": 0}
+
+    def reader() -> None:
+        _rw_enter(rw, "r")
+        st["inside"] += 1
+        until(lambda: st["inside"] == n, "every reader is inside")
+        point("reading")
+        _rw_leave(rw, "r")
+        st["left"] += 1
+
+    def writer() -> None:
+        until(lambda: st["left"] == n, "every reader has left")
+        _rw_enter(rw, "w")
+        point("writing")
+        _rw_leave(rw, "w")
+
+    bodies: list[Body] = [(f"T{i}", reader, ()) for i in range(n)]
+    bodies.append((f"T{n}", writer, ()))
+    return Program(bodies, monitor_for(s), {"rw": rw})
+
+
 def rw_fair(module: ModuleType, s: dict[str, Any]) -> Program:
     """T0 reads; writer T1 asks and waits; only then reader T2 asks: T1 must go before T2."""
     rw = make(module, "ReadWriteLock")

@@ -52,6 +52,7 @@ FOCUS: dict[str, tuple[str, ...]] = {
     "buffer": ("BoundedBuffer",),
     "rw": ("ReadWriteLock",),
     "rw_fair": ("ReadWriteLock",),
+    "rw_leave": ("ReadWriteLock",),
     "rw_share": ("ReadWriteLock",),
     "barrier": ("Barrier",),
 }

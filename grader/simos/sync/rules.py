@@ -32,7 +32,7 @@ def monitor_for(s: dict[str, Any]) -> Monitor:
         return SemaphoreCount(s["initial"])
     if kind == "buffer":
         return BufferDelivery(s["capacity"])
-    if kind in ("rw", "rw_share"):
+    if kind in ("rw", "rw_share", "rw_leave"):
         return ReadersWriters(writers_first=False)
     if kind == "rw_fair":
         return ReadersWriters(writers_first=True)

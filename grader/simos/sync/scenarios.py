@@ -152,6 +152,7 @@ BUILDERS: dict[str, Callable[[ModuleType, dict[str, Any]], Program]] = {
     "buffer": classic.buffer,
     "rw": classic.rw,
     "rw_fair": classic.rw_fair,
+    "rw_leave": classic.rw_leave,
     "rw_share": classic.rw_share,
     "barrier": classic.barrier,
 }

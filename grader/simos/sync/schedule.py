@@ -43,6 +43,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Any]]] = {
     },
     "rw": {"readers": ("int", 0, 3), "writers": ("int", 0, 3), "iterations": ("int", 1, 3)},
     "rw_fair": {},
+    "rw_leave": {"readers": ("int", 2, 3)},
     "rw_share": {},
     "barrier": {"threads": ("int", 2, 4), "rounds": ("int", 1, 3)},
 }
