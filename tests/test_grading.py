@@ -180,7 +180,9 @@ def test_regrade_is_identical() -> None:
     strip = {"duration_s", "started_at", "tests"}
     assert a.model_dump(exclude=strip) == b.model_dump(exclude=strip)
     for x, y in zip(a.tests, b.tests, strict=True):
-        assert x.model_dump(exclude={"duration_s"}) == y.model_dump(exclude={"duration_s"})
+        dx, dy = x.model_dump(exclude={"duration_s"}), y.model_dump(exclude={"duration_s"})
+        differ = {k: (dx[k], dy[k]) for k in dx if dx[k] != dy[k]}
+        assert not differ, f"test {x.id} differs on regrade: {differ}"
 
 
 def test_cli_grade_writes_outputs_and_exit_codes(

@@ -59,7 +59,10 @@ def hidden_material(name: str) -> dict[str, set[str]]:
     }
     public_code = list((ROOT / "grader").rglob("*.py")) + list(a.template_dir.rglob("*"))
     shared = _lines([p for p in public_code if p.is_file()], 1)
-    props_lines = _lines([a.properties_path], 25) - shared
+    # [kit] explain is public on purpose (how to read an answer); lines the properties share
+    # with it are not hidden, but reference code in it still is.
+    explain = _lines([a.explain_path], 1) if a.explain_path else set()
+    props_lines = _lines([a.properties_path], 25) - shared - explain
     ref_lines = _lines(list(a.reference_dir.rglob("*.py")), 20) - shared
     defs = {f"def {d}(" for d in defined} | {f"class {d}(" for d in defined}
     public_defs = {
@@ -178,8 +181,76 @@ def test_kit_check_reports_where_a_wrong_answer_differs(tmp_path: Path) -> None:
     assert by["fcfs-reference"].outcome == "passed"
     rr = by["rr-reference"]
     assert rr.outcome == "failed" and rr.counterexample is not None
-    assert rr.counterexample.divergence and "segments[" in rr.counterexample.divergence
-    assert "RoundRobin" in rr.counterexample.snippet  # a snippet the student can run
+    cx = rr.counterexample
+    assert "RoundRobin" in cx.snippet  # a snippet the student can run
+    # [kit] explain: the kit shows grading's own sentence and Gantt chart, not a JSON path
+    assert (tmp_path / "scheduling-kit" / "assignments" / "scheduling" / "explain.py").is_file()
+    assert rr.message == "Your schedule differs from the reference schedule."
+    assert cx.divergence and cx.divergence.startswith("At t=") and "yours runs" in cx.divergence
+    assert cx.picture is not None and cx.picture.kind == "gantt"
+    assert cx.picture.actual and cx.picture.expected != cx.picture.actual
+    assert cx.expected and cx.actual and "J0" in cx.expected
+    from grader.report.write import write_outputs
+
+    page = write_outputs(report, tmp_path / "out")["report.html"].read_text(encoding="utf-8")
+    assert "<svg" in page and "yours runs" in page
+
+
+def test_memory_kit_shows_the_frames_picture_for_a_policy_and_for_the_mmu(tmp_path: Path) -> None:
+    from grader.engine.assignment import load_assignment_file
+    from grader.engine.grade import grade
+
+    kit = tmp_path / "kit.zip"
+    assert main(["kit", "memory", "-o", str(kit)]) == 0
+    with zipfile.ZipFile(kit) as zf:
+        zf.extractall(tmp_path)
+    kit_assignment = load_assignment_file(
+        tmp_path / "memory-kit" / "assignments" / "memory" / "assignment.toml"
+    )
+    samples = ROOT / "assignments" / "memory" / "samples"
+    lru = {t.id: t for t in grade(kit_assignment, samples / "lru_no_refresh", mode="check").tests}
+    t = lru["lru-reference"]
+    assert t.outcome == "failed" and t.counterexample is not None
+    assert t.message == "Your LRU does not evict the same pages as the reference."
+    assert t.counterexample.picture is not None and t.counterexample.picture.kind == "frames"
+    assert t.counterexample.divergence and "least recently used" in t.counterexample.divergence
+    assert lru["fifo-reference"].outcome == "passed"
+    mmu = grade(kit_assignment, samples / "offset_bits_off_by_one", mode="check").tests
+    t = {x.id: x for x in mmu}["translate-reference"]
+    assert t.outcome == "failed" and t.counterexample is not None
+    assert t.message == "Your MMU does not translate like the reference (no TLB here)."
+    assert t.counterexample.picture is not None and t.counterexample.picture.kind == "frames"
+
+
+def test_a_kit_explainer_that_fails_or_declines_leaves_the_json_difference() -> None:
+    from grader.engine.props import Failure
+    from grader.engine.recorded import RecordedCall, RecordedCase, _explained
+
+    call = RecordedCall(entry="e", args={"x": 1}, reply={"a": 1})
+    case = RecordedCase(inputs={"x": 1}, snippet="run()", calls=[call])
+
+    def broken(*_: object) -> None:
+        raise KeyError("jobs")
+
+    assert _explained(broken, call, {"a": 2}, case) is None
+    assert _explained(lambda *_: None, call, {"a": 2}, case) is None
+    assert _explained(None, call, {"a": 2}, case) is None
+    said = _explained(lambda *_: Failure("Wrong.", divergence="at 3"), call, {"a": 2}, case)
+    assert said is not None and said[0] == "Wrong." and said[1].divergence == "at 3"
+    assert said[1].snippet == "run()" and said[1].inputs == {"x": 1}
+
+
+def test_a_kit_explain_field_names_a_file_that_exists(tmp_path: Path) -> None:
+    from grader.engine.assignment import load_assignment_file
+    from grader.engine.errors import ConfigError
+
+    src = (ROOT / "assignments" / "scheduling" / "assignment.toml").read_text(encoding="utf-8")
+    (tmp_path / "assignment.toml").write_text(
+        src.replace('explain = "explain.py"', 'explain = "nope.py"'), encoding="utf-8"
+    )
+    (tmp_path / "properties.py").write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"field kit.explain: .*nope.py does not exist"):
+        load_assignment_file(tmp_path / "assignment.toml")
 
 
 def test_first_difference_names_the_path_and_both_values() -> None:

@@ -1,5 +1,9 @@
 """Words and pictures of the memory properties: snippets, divergence sentences, frames.
 
+Shared by the hidden properties and the student kit: ``osgrade kit`` copies this file
+(``[kit] explain``), so a recorded public test that fails in a kit shows grading's sentence
+and frames picture. It holds no test, no input and no reference code.
+
 What a student reads when a test fails: a snippet to paste, one sentence saying what the
 reference does at the first differing access and what their code does (with the policy's
 own reason: "least recently used, last used at access 2"), the two runs as text, and the
@@ -8,35 +12,97 @@ frames picture.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from grader.engine.props import Failure
 from grader.engine.results import Counterexample, FrameColumn, FramesPicture
-from grader.simos.memory import FAULTED, SEGFAULT, Step, Workload, page_label
+from grader.simos.memory import (
+    FAULTED,
+    SEGFAULT,
+    PageId,
+    Run,
+    Step,
+    Workload,
+    first_difference,
+    page_label,
+    replay,
+)
 
 Data = dict[str, Any]
 
 
-def _sibling(name: str) -> ModuleType:
-    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
-    full = f"osgrade_memory_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
-        spec.loader.exec_module(module)
-    return sys.modules[full]
+NEVER = 1 << 62
 
 
-checks = _sibling("checks")
-NEVER, access_words, page_name = checks.NEVER, checks.access_words, checks.page_name
-single_process, next_use = checks.single_process, checks.next_use
-_history, clock_sweeps = checks._history, checks.clock_sweeps
+def single_process(w: Workload) -> bool:
+    """Only one process makes accesses: pages are named by number alone."""
+    return len({a.pid for a in w.accesses}) <= 1
+
+
+def page_name(w: Workload, page: PageId) -> str:
+    if single_process(w):
+        return f"page {page.vpn}"
+    return f"P{page.pid}'s page {page.vpn}"
+
+
+def access_words(w: Workload, s: Step) -> str:
+    verb = "writes" if s.access.write else "reads"
+    return f"P{s.access.pid} {verb} {s.access.address:#06x}, page {s.page.vpn}"
+
+
+def _history(
+    steps: list[Step], upto: int
+) -> tuple[dict[PageId, int], dict[PageId, int], dict[PageId, int]]:
+    """Before access ``upto``: last use, load time and uses since load of every resident page."""
+    last: dict[PageId, int] = {}
+    loaded: dict[PageId, int] = {}
+    uses: dict[PageId, int] = {}
+    for s in steps[:upto]:
+        rec = s.record
+        if rec.victim is not None:
+            for d in (last, loaded, uses):
+                d.pop(rec.victim, None)
+        if rec.kind == FAULTED:
+            loaded[s.page] = s.index
+            uses[s.page] = 0
+        if rec.kind != SEGFAULT and s.page in loaded:
+            last[s.page] = s.index
+            uses[s.page] += 1
+    return last, loaded, uses
+
+
+def next_use(w: Workload, page: PageId, after: int) -> int:
+    pages = w.pages()
+    for j in range(after + 1, len(pages)):
+        if pages[j] == page:
+            return j
+    return NEVER
+
+
+def clock_sweeps(w: Workload, steps: list[Step]) -> dict[int, tuple[int, list[int], int]]:
+    """Clock, modelled from the trace alone: for each eviction that follows the model,
+    (where the hand starts, the frames it clears, the frame it must evict). The model stops
+    at the first eviction that does not follow it."""
+    n = w.config.frames
+    referenced = [False] * n
+    hand = 0
+    out: dict[int, tuple[int, list[int], int]] = {}
+    for s in steps:
+        rec = s.record
+        if rec.victim is not None:
+            start, passed = hand, []
+            while referenced[hand]:
+                referenced[hand] = False
+                passed.append(hand)
+                hand = (hand + 1) % n
+            out[s.index] = (start, passed, hand)
+            if rec.frame != hand:
+                break
+            hand = (hand + 1) % n
+        if rec.kind != SEGFAULT and rec.frame >= 0:
+            referenced[rec.frame] = True
+    return out
 
 
 def _workload_code(data: Data) -> list[str]:
@@ -387,3 +453,80 @@ def _tlb_hint(script: Data, mark: int) -> str:
             "used entry (last inserted or hit longest ago)."
         )
     return ""
+
+
+# ----------------------------------------------------------------- comparing two runs
+
+RUN_POLICY = "grader.simos.memory.harness:run_policy"
+RUN_MMU = "grader.simos.memory.harness:run_mmu"
+MMU_HEADLINES = {  # (with a TLB, with ASIDs)
+    (False, False): "Your MMU does not translate like the reference (no TLB here).",
+    (True, False): "With your TLB and MMU (no ASIDs), the run differs from the reference.",
+    (True, True): "With your TLB and MMU (with ASIDs), the run differs from the reference.",
+}
+
+
+def policy_headline(policy: str) -> str:
+    return f"Your {policy} does not evict the same pages as the reference."
+
+
+def checked(data: Data, reply: Any, *, tlb: bool | None) -> tuple[Workload, Run, list[Step]]:
+    """The student's run rebuilt from plain data, replayed, and checked for possibility."""
+    w = Workload.from_data(data)
+    try:
+        run = Run.from_data(reply, len(w.accesses))
+    except ValueError as exc:
+        raise Failure(f"The worker returned a malformed run: {exc}") from None
+    if tlb is False and any(t != -1 for t in run.tlb):
+        raise Failure("The worker returned TLB results for a run without a TLB.")
+    if tlb and any(t == -1 for t in run.tlb):
+        raise Failure("The worker returned a run without TLB results.")
+    steps, problems = replay(w, run)
+    if problems:
+        raise Failure("Your code produced a run that cannot happen: " + "; ".join(problems[:3]))
+    return w, run, steps
+
+
+def compare(
+    policy: str,
+    w: Workload,
+    expected: tuple[Run, list[Step]],
+    actual: tuple[Run, list[Step]],
+    headline: str,
+) -> None:
+    i = first_difference(expected[0], actual[0])
+    if i is None:
+        return
+    raise Failure(
+        headline,
+        expected=run_text(w, expected[1]),
+        actual=run_text(w, actual[1]),
+        divergence=describe_difference(policy, w, expected[1], actual[1], i),
+        picture=picture(w, expected[1], actual[1], i),
+    )
+
+
+def explain_reply(entry: str, args: Data, expected: Any, actual: Any) -> Failure | None:
+    """A kit's recorded call whose reply differs: the Failure grading would report.
+
+    ``expected`` is the reference's recorded reply, ``actual`` the student's; None for a
+    call that is not a whole run (the kit then shows where the two JSON values differ).
+    """
+    if entry not in (RUN_POLICY, RUN_MMU):
+        return None
+    data = args["workload"]
+    w = Workload.from_data(data)
+    want = Run.from_data(expected, len(w.accesses))
+    if entry == RUN_POLICY:
+        policy, headline = args["policy"], policy_headline(args["policy"])
+    else:
+        policy, headline = (
+            "",
+            MMU_HEADLINES[bool(args["tlb"]), bool(args["tlb"] and w.config.asids)],
+        )
+    try:
+        w, run, steps = checked(data, actual, tlb=entry == RUN_MMU)
+        compare(policy, w, (want, replay(w, want)[0]), (run, steps), headline)
+    except Failure as failure:
+        return failure
+    return None

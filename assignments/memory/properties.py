@@ -71,33 +71,14 @@ describe_difference, picture, run_text = (
 )
 _tlb_answer, _tlb_words, _tlb_hint = explain._tlb_answer, explain._tlb_words, explain._tlb_hint
 
-RUN_POLICY = "grader.simos.memory.harness:run_policy"
-
-
-RUN_MMU = "grader.simos.memory.harness:run_mmu"
+RUN_POLICY, RUN_MMU = explain.RUN_POLICY, explain.RUN_MMU
+checked, compare, MMU_HEADLINES = explain.checked, explain.compare, explain.MMU_HEADLINES
 
 
 RUN_TLB = "grader.simos.memory.harness:run_tlb"
 
 
 Data = dict[str, Any]
-
-
-def checked(data: Data, reply: Any, *, tlb: bool | None) -> tuple[Workload, Run, list[Step]]:
-    """The student's run rebuilt from plain data, replayed, and checked for possibility."""
-    w = Workload.from_data(data)
-    try:
-        run = Run.from_data(reply, len(w.accesses))
-    except ValueError as exc:
-        raise Failure(f"The worker returned a malformed run: {exc}") from None
-    if tlb is False and any(t != -1 for t in run.tlb):
-        raise Failure("The worker returned TLB results for a run without a TLB.")
-    if tlb and any(t == -1 for t in run.tlb):
-        raise Failure("The worker returned a run without TLB results.")
-    steps, problems = replay(w, run)
-    if problems:
-        raise Failure("Your code produced a run that cannot happen: " + "; ".join(problems[:3]))
-    return w, run, steps
 
 
 def reference_policy(ctx: Context, policy: str, params: Data, data: Data) -> tuple[Run, list[Step]]:
@@ -135,25 +116,6 @@ def student_mmu(
     return checked(data, reply, tlb=True)
 
 
-def compare(
-    policy: str,
-    w: Workload,
-    expected: tuple[Run, list[Step]],
-    actual: tuple[Run, list[Step]],
-    headline: str,
-) -> None:
-    i = first_difference(expected[0], actual[0])
-    if i is None:
-        return
-    raise Failure(
-        headline,
-        expected=run_text(w, expected[1]),
-        actual=run_text(w, actual[1]),
-        divergence=describe_difference(policy, w, expected[1], actual[1], i),
-        picture=picture(w, expected[1], actual[1], i),
-    )
-
-
 none: st.SearchStrategy[Data] = st.just({})
 
 
@@ -176,7 +138,7 @@ def policy_matches(policy: str, params: st.SearchStrategy[Data] = none) -> Calla
             w,
             expected,
             (run, steps),
-            f"Your {policy} does not evict the same pages as the reference.",
+            explain.policy_headline(policy),
         )
 
     return check
@@ -224,19 +186,13 @@ def mmu_matches(
     return check
 
 
-translate_matches_reference = mmu_matches(
-    False, None, (1, 2), "Your MMU does not translate like the reference (no TLB here)."
-)
+translate_matches_reference = mmu_matches(False, None, (1, 2), MMU_HEADLINES[False, False])
 
 
-mmu_flush_matches_reference = mmu_matches(
-    True, False, (2, 3), "With your TLB and MMU (no ASIDs), the run differs from the reference."
-)
+mmu_flush_matches_reference = mmu_matches(True, False, (2, 3), MMU_HEADLINES[True, False])
 
 
-mmu_asid_matches_reference = mmu_matches(
-    True, True, (2, 3), "With your TLB and MMU (with ASIDs), the run differs from the reference."
-)
+mmu_asid_matches_reference = mmu_matches(True, True, (2, 3), MMU_HEADLINES[True, True])
 
 
 @prop(describe=describer(tlb_snippet), script=tlb_scripts())

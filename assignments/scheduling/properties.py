@@ -8,28 +8,38 @@ tie-breaks), so a student with the right idea but a wrong tie-break keeps credit
 from __future__ import annotations
 
 import bisect
+import importlib.util
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from hypothesis import strategies as st
 
 from grader.engine.props import Context, Failure, prop
-from grader.engine.results import Counterexample, GanttPicture
-from grader.engine.results import Segment as SegmentData
-from grader.simos.scheduling import (
-    Job,
-    Snapshot,
-    Trace,
-    compute_metrics,
-    first_divergence,
-    replay,
-    simulate,
-    validate_trace,
-)
+from grader.engine.results import Counterexample
+from grader.simos.scheduling import Job, Snapshot, Trace, compute_metrics, replay, simulate
 from grader.simos.scheduling.model import Segment, SegmentKind
 
-RUN = "grader.simos.scheduling.harness:run"
-JobsData = list[dict[str, Any]]
+
+def _sibling(name: str) -> ModuleType:
+    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
+    full = f"osgrade_scheduling_{name}"
+    if full not in sys.modules:
+        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+    return sys.modules[full]
+
+
+# The words and pictures, shared with the student kit ([kit] explain in assignment.toml).
+explain = _sibling("explain")
+RUN, JobsData, to_jobs = explain.RUN, explain.JobsData, explain.to_jobs
+schedule_text, picture, compare = explain.schedule_text, explain.picture, explain.compare
+trace_from_reply, checked_trace = explain.trace_from_reply, explain.checked_trace
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -76,10 +86,6 @@ switch_costs = st.sampled_from([0, 0, 1, 2])
 # ----------------------------------------------------------------------------- helpers
 
 
-def to_jobs(data: JobsData) -> list[Job]:
-    return [Job(j["id"], j["arrival"], tuple(j["bursts"]), j["priority"]) for j in data]
-
-
 def _args(policy: str, params: dict[str, Any], jobs: JobsData, cost: int) -> dict[str, Any]:
     return {"policy": policy, "params": params, "jobs": jobs, "switch_cost": cost}
 
@@ -111,31 +117,6 @@ def describe(inputs: dict[str, Any]) -> Counterexample:
     return Counterexample(inputs=inputs, snippet=snippet(inputs))
 
 
-def schedule_text(trace: Trace) -> str:
-    parts = []
-    for s in trace.normalized().segments:
-        tag = f"switch→J{s.job}" if s.kind is SegmentKind.SWITCH else f"J{s.job}"
-        parts.append(f"{s.start}-{s.end} {tag}")
-    return ", ".join(parts) or "(nothing ran)"
-
-
-def picture(
-    jobs: JobsData, expected: Trace, actual: Trace | None, mark: int | None
-) -> GanttPicture:
-    def segs(t: Trace) -> list[SegmentData]:
-        return [
-            SegmentData(start=s.start, end=s.end, job=s.job, kind=s.kind.value)
-            for s in t.normalized().segments
-        ]
-
-    return GanttPicture(
-        jobs=sorted(j["id"] for j in jobs),
-        expected=segs(expected),
-        actual=segs(actual) if actual is not None else None,
-        mark=mark,
-    )
-
-
 def reference_trace(
     ctx: Context, policy: str, params: dict[str, Any], jobs: JobsData, cost: int
 ) -> Trace:
@@ -147,49 +128,7 @@ def student_trace(
     ctx: Context, policy: str, params: dict[str, Any], jobs: JobsData, cost: int
 ) -> Trace:
     """The student's schedule, rebuilt from validated plain data and checked for possibility."""
-    data = ctx.call(RUN, _args(policy, params, jobs, cost))
-    try:
-        trace = trace_from_reply(data, cost)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise Failure(f"The worker returned a malformed schedule: {exc}") from None
-    problems = validate_trace(to_jobs(jobs), trace)
-    if problems:
-        raise Failure(
-            "Your scheduler produced a schedule that cannot happen: " + "; ".join(problems[:3])
-        )
-    return trace
-
-
-def trace_from_reply(data: Any, cost: int) -> Trace:
-    if type(data) is not dict or set(data) != {"segments", "switch_cost"}:
-        raise ValueError("expected {'segments': [...], 'switch_cost': n}")
-    if data["switch_cost"] != cost or type(data["switch_cost"]) is not int:
-        raise ValueError("switch cost changed")
-    raw = data["segments"]
-    if type(raw) is not list or len(raw) > 200_000:
-        raise ValueError("segments must be a list")
-    segs = []
-    for item in raw:
-        if type(item) is not list or len(item) != 4:
-            raise ValueError(f"bad segment {item!r}")
-        a, b, j, k = item
-        if not all(type(x) is int for x in (a, b, j)) or k not in ("run", "switch"):
-            raise ValueError(f"bad segment {item!r}")
-        segs.append(Segment(a, b, j, SegmentKind(k)))
-    return Trace(tuple(segs), cost)
-
-
-def compare(jobs: JobsData, expected: Trace, actual: Trace) -> None:
-    div = first_divergence(expected, actual)
-    if div is None:
-        return
-    raise Failure(
-        "Your schedule differs from the reference schedule.",
-        expected=schedule_text(expected),
-        actual=schedule_text(actual),
-        divergence=div.describe(),
-        picture=picture(jobs, expected, actual, div.time),
-    )
+    return checked_trace(jobs, ctx.call(RUN, _args(policy, params, jobs, cost)), cost)
 
 
 def differential(

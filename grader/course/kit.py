@@ -69,6 +69,8 @@ def kit_toml(assignment: Assignment) -> str:
         "[hypothesis]",
         f"seed = {kit_seed(spec.hypothesis.seed)}",
     ]
+    if spec.kit.explain:
+        lines += ["", "[kit]", f"explain = {_toml_string(Path(spec.kit.explain).name)}"]
     for t in spec.tests:
         if not t.public:
             continue
@@ -189,6 +191,8 @@ def build_kit(assignment: Assignment, target: Path) -> Path:
         adir.mkdir(parents=True)
         (adir / "assignment.toml").write_text(kit_toml(assignment), encoding="utf-8")
         (adir / CASES_FILE).write_text(suite.model_dump_json() + "\n", encoding="utf-8")
+        if assignment.explain_path is not None:
+            shutil.copyfile(assignment.explain_path, adir / assignment.explain_path.name)
         shutil.copytree(
             assignment.template_dir,
             root / WORK_FOLDER,

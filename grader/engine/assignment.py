@@ -104,6 +104,14 @@ class KitSpec(_Strict):
     """``[kit]``: how ``osgrade kit`` records the public tests for students."""
 
     cases: int = Field(60, ge=1, le=5_000, description="recorded inputs per public test")
+    explain: str | None = Field(
+        None,
+        description=(
+            "a file beside assignment.toml, copied into the kit, whose explain_reply(entry, "
+            "args, expected, actual) turns a recorded reply that differs into the words and "
+            "picture grading shows (returns a Failure, or None for the JSON difference)"
+        ),
+    )
 
 
 class AssignmentFile(_Strict):
@@ -172,6 +180,10 @@ class Assignment(BaseModel):
         return self.directory / self.spec.recorded if self.spec.recorded else None
 
     @property
+    def explain_path(self) -> Path | None:
+        return self.directory / self.spec.kit.explain if self.spec.kit.explain else None
+
+    @property
     def max_score(self) -> float:
         return sum(t.points for t in self.spec.tests)
 
@@ -230,6 +242,12 @@ def load_assignment_file(path: Path) -> Assignment:
             f"{path} contains data that does not match the assignment format:\n{_describe(exc)}"
         ) from None
     assignment = Assignment(spec=spec, directory=path.parent.resolve())
+    explain = assignment.explain_path
+    if explain is not None and not explain.is_file():
+        raise ConfigError(
+            f"{path}: field kit.explain: {explain} does not exist; name a file beside "
+            "assignment.toml that defines explain_reply, or remove the field"
+        )
     recorded = assignment.recorded_path
     if recorded is not None:
         if not recorded.is_file():

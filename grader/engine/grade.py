@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import hypothesis
 
@@ -19,7 +19,7 @@ from .. import __version__
 from .assignment import Assignment
 from .errors import ConfigError
 from .props import Context, PropertyOutcome, PropertySpec, property_spec, run_property
-from .recorded import load_suite, replay
+from .recorded import Explainer, load_suite, replay
 from .restrict import check_submission
 from .restrict import describe as describe_violations
 from .results import AssignmentInfo, GradeReport, SubmissionInfo, TestResult
@@ -66,6 +66,20 @@ def load_reference(assignment: Assignment) -> ModuleType:
             f"{assignment.directory / 'assignment.toml'}: field reference: {path} does not exist"
         )
     return _load_module(path, f"osgrade_reference_{assignment.name}")
+
+
+def load_explainer(assignment: Assignment) -> Explainer | None:
+    """``explain_reply`` of the file ``[kit] explain`` names (course code), or None."""
+    path = assignment.explain_path
+    if path is None:
+        return None
+    fn = getattr(_load_module(path, f"osgrade_explain_{assignment.name}"), "explain_reply", None)
+    if not callable(fn):
+        raise ConfigError(
+            f"{assignment.toml_path}: field kit.explain: {path.name} defines no function "
+            "explain_reply(entry, args, expected, actual)"
+        )
+    return cast(Explainer, fn)
 
 
 def _preflight(worker: Worker, module: str, timeout: float) -> str | None:
@@ -137,6 +151,7 @@ def grade(
         tests.sort(key=lambda t: order.index(t.id) if t.id in order else len(order))
     recorded = assignment.recorded_path
     suite = load_suite(recorded).by_id() if recorded is not None else None
+    explain = load_explainer(assignment) if suite is not None else None
     if suite is not None:
         tests = [t for t in tests if t.id in suite]
         properties: dict[str, PropertySpec] = {}
@@ -190,7 +205,9 @@ def grade(
                 ctx.call_timeout_s = t.call_timeout_s or timeout
                 if suite is not None:
                     began = time.perf_counter()
-                    out = replay(suite[t.id], worker, spec.submission.module, ctx.call_timeout_s)
+                    out = replay(
+                        suite[t.id], worker, spec.submission.module, ctx.call_timeout_s, explain
+                    )
                     out = dataclasses.replace(out, duration_s=time.perf_counter() - began)
                 else:
                     prop_spec = properties[t.property]

@@ -17,6 +17,7 @@ allows several tie-breaks), so an assignment should keep its public tests differ
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,10 +202,48 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+Explainer = Callable[[str, dict[str, Any], Any, Any], Any]
+
+
+def _explained(
+    explain: Explainer | None, call: RecordedCall, got: Any, case: RecordedCase
+) -> tuple[str, Counterexample] | None:
+    """The assignment's own words and picture for a reply that differs, if it has them.
+
+    The explainer is course code shipped in the kit (``[kit] explain``); one that fails or
+    declines leaves the JSON difference, so a self-check never breaks on it.
+    """
+    if explain is None:
+        return None
+    try:
+        failure = explain(call.entry, call.args, call.reply, got)
+    except Exception:  # course code: any bug in it falls back to the JSON difference
+        return None
+    if not isinstance(failure, Failure):
+        return None
+    cx = Counterexample(
+        inputs=case.inputs,
+        snippet=failure.snippet or case.snippet,
+        expected=failure.expected,
+        actual=failure.actual,
+        divergence=failure.divergence,
+        picture=failure.picture,
+    )
+    return failure.message, cx
+
+
 def replay(
-    test: RecordedTest, worker: Worker, module: str, call_timeout_s: float
+    test: RecordedTest,
+    worker: Worker,
+    module: str,
+    call_timeout_s: float,
+    explain: Explainer | None = None,
 ) -> PropertyOutcome:
-    """Send every recorded call to the student's code; the first case that differs fails."""
+    """Send every recorded call to the student's code; the first case that differs fails.
+
+    ``explain``: the assignment's ``explain_reply`` (see ``[kit] explain``), which turns a
+    differing reply into the sentence and picture grading would show.
+    """
     ctx = Context(worker, module, None, call_timeout_s)
     tried = 0
     for case in test.cases:
@@ -217,6 +256,9 @@ def replay(
                 return PropertyOutcome(p.outcome, p.message, cx, tried, 0.0, p.detail or None)
             diff = first_difference(call.reply, got)
             if diff is not None:
+                explained = _explained(explain, call, got, case)
+                if explained is not None:
+                    return PropertyOutcome("failed", explained[0], explained[1], tried, 0.0)
                 cx = Counterexample(
                     inputs=case.inputs,
                     snippet=case.snippet,
