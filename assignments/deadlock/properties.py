@@ -14,34 +14,17 @@ The inputs (inputs.py) are small and drawn near the boundary; see that module.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grader.engine.props import Context, Failure, prop
+from grader.engine.props import Context, Failure, prop, sibling
 from grader.engine.results import Counterexample
 from grader.simos.deadlock import LockTrace, SystemState, WaitForGraph
 
-
-def _sibling(name: str) -> ModuleType:
-    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
-    full = f"osgrade_deadlock_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
-        spec.loader.exec_module(module)
-    return sys.modules[full]
-
-
-inputs = _sibling("inputs")
-checks = _sibling("checks")
+inputs = sibling(__file__, "inputs")
+checks = sibling(__file__, "checks")
 
 # What the properties use, by name (the tests reach them here too).
 BANKER_BOOK, DETECTION_BOOK = inputs.BANKER_BOOK, inputs.DETECTION_BOOK
@@ -782,7 +765,7 @@ def lockdep_every_cycle(ctx: Context, trace: Data) -> None:
 
 # ============================================================================= dining philosophers
 
-dining = _sibling("dining")
+dining = sibling(__file__, "dining")
 PREVENTED = [(2, 2), (3, 1)]  # (philosophers, meals) of each prevented version's scenarios
 
 

@@ -7,29 +7,13 @@ trust nothing but the trace, ``osgrade validate`` catches a wrong reference with
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from grader.engine.props import sibling
 from grader.simos.memory import FAULTED, SEGFAULT, PageId, Run, Step, Workload
 
-
-def _sibling(name: str) -> ModuleType:
-    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
-    full = f"osgrade_memory_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
-        spec.loader.exec_module(module)
-    return sys.modules[full]
-
-
 # How to read a run (shared with the student kit, which has explain.py and not this file).
-explain = _sibling("explain")
+explain = sibling(__file__, "explain")
 NEVER, single_process, page_name = explain.NEVER, explain.single_process, explain.page_name
 access_words, _history, next_use = explain.access_words, explain._history, explain.next_use
 clock_sweeps = explain.clock_sweeps

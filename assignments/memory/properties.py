@@ -13,16 +13,12 @@ pictures in explain.py.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from hypothesis import strategies as st
 
-from grader.engine.props import Context, Failure, prop
+from grader.engine.props import Context, Failure, prop, sibling
 from grader.engine.results import TableCell
 from grader.engine.results import TablePicture as Table
 from grader.simos.memory import (
@@ -37,22 +33,9 @@ from grader.simos.memory import (
 )
 from grader.simos.memory.harness import apply_tlb_ops
 
-
-def _sibling(name: str) -> ModuleType:
-    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
-    full = f"osgrade_memory_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
-        spec.loader.exec_module(module)
-    return sys.modules[full]
-
-
-inputs = _sibling("inputs")
-checks = _sibling("checks")
-explain = _sibling("explain")
+inputs = sibling(__file__, "inputs")
+checks = sibling(__file__, "checks")
+explain = sibling(__file__, "explain")
 
 # What the properties use, by name (the tests reach them here too).
 workloads, tlb_scripts, victim_lists = inputs.workloads, inputs.tlb_scripts, inputs.victim_lists

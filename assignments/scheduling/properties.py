@@ -8,35 +8,18 @@ tie-breaks), so a student with the right idea but a wrong tie-break keeps credit
 from __future__ import annotations
 
 import bisect
-import importlib.util
-import sys
 from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from hypothesis import strategies as st
 
-from grader.engine.props import Context, Failure, prop
+from grader.engine.props import Context, Failure, prop, sibling
 from grader.engine.results import Counterexample
 from grader.simos.scheduling import Job, Snapshot, Trace, compute_metrics, replay, simulate
 from grader.simos.scheduling.model import Segment, SegmentKind
 
-
-def _sibling(name: str) -> ModuleType:
-    """``name``.py beside this file (the engine loads properties.py by path, not as a package)."""
-    full = f"osgrade_scheduling_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
-        spec.loader.exec_module(module)
-    return sys.modules[full]
-
-
 # The words and pictures, shared with the student kit ([kit] explain in assignment.toml).
-explain = _sibling("explain")
+explain = sibling(__file__, "explain")
 RUN, JobsData, to_jobs = explain.RUN, explain.JobsData, explain.to_jobs
 schedule_text, picture, compare = explain.schedule_text, explain.picture, explain.compare
 trace_from_reply, checked_trace = explain.trace_from_reply, explain.checked_trace

@@ -9,12 +9,15 @@ last, so the arguments of the last call are the shrunk counterexample.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 import traceback
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -25,6 +28,30 @@ from pydantic import BaseModel
 
 from .results import Counterexample, Outcome, Picture
 from .worker import CallCrashed, CallError, CallOk, CallTimeout, Worker
+
+
+def sibling(here: str, name: str) -> ModuleType:
+    """``name``.py beside the file ``here`` (pass ``__file__``), imported once.
+
+    The engine loads an assignment's properties.py by path, not as a package, so its helper
+    files (inputs.py, checks.py, explain.py) are loaded this way, under one module name per
+    folder and file, whichever of them asks first.
+    """
+    path = Path(here).resolve().with_name(f"{name}.py")
+    where = zlib.crc32(str(path.parent).encode())  # two copies of a folder stay apart
+    full = f"osgrade_{path.parent.name}_{name}_{where:08x}"
+    if full not in sys.modules:
+        spec = importlib.util.spec_from_file_location(full, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[full]
+            raise
+    return sys.modules[full]
+
 
 if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis depends on the backport there
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found]
