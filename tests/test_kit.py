@@ -222,6 +222,28 @@ def test_memory_kit_shows_the_frames_picture_for_a_policy_and_for_the_mmu(tmp_pa
     assert t.counterexample.picture is not None and t.counterexample.picture.kind == "frames"
 
 
+def test_iomux_kit_shows_the_table_of_both_runs(tmp_path: Path) -> None:
+    from grader.engine.assignment import load_assignment_file
+    from grader.engine.grade import grade
+
+    kit = tmp_path / "kit.zip"
+    assert main(["kit", "iomux", "-o", str(kit)]) == 0
+    with zipfile.ZipFile(kit) as zf:
+        zf.extractall(tmp_path)
+    kit_assignment = load_assignment_file(
+        tmp_path / "iomux-kit" / "assignments" / "iomux" / "assignment.toml"
+    )
+    sample = ROOT / "assignments" / "iomux" / "samples" / "lt_drops_undrained"
+    by = {t.id: t for t in grade(kit_assignment, sample, mode="check").tests}
+    t = by["epoll-lt"]
+    assert t.outcome == "failed" and t.counterexample is not None
+    assert t.message.startswith("epoll_wait: operation ") and "but yours gives" in t.message
+    pic = t.counterexample.picture
+    assert pic is not None and pic.kind == "table" and pic.mark_row is not None
+    assert pic.columns == ["#", "operation", "expected (Linux)", "yours"]
+    assert by["select-reference"].outcome == "passed"
+
+
 def test_a_kit_explainer_that_fails_or_declines_leaves_the_json_difference() -> None:
     from grader.engine.props import Failure
     from grader.engine.recorded import RecordedCall, RecordedCase, _explained

@@ -9,12 +9,11 @@ state, independent of the reference: grader/simos/iomux/checks.py), and the echo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from grader.engine.props import Context, Failure, prop
+from grader.engine.props import Context, Failure, prop, sibling
 from grader.engine.results import (
     Counterexample,
     PlotPicture,
@@ -37,10 +36,13 @@ from grader.simos.iomux.gen import PROFILES, Builder, build
 from grader.simos.iomux.scenario import Op, Result, op_text, result_text
 from grader.simos.iomux.world import NO_ECHO
 
-RUN = "grader.simos.iomux.harness:run"
+# The words and pictures, shared with the student kit ([kit] explain in assignment.toml).
+explain = sibling(__file__, "explain")
+RUN, Outcome, parse_reply = explain.RUN, explain.Outcome, explain.parse_reply
+table, compare, _result_ok = explain.table, explain.compare, explain._result_ok
+COST_FIELDS = explain.COST_FIELDS
 RUN_MANY = "grader.simos.iomux.harness:run_many"
 ECHO = "grader.simos.iomux.harness:echo"
-COST_FIELDS = ("bytes_in", "bytes_out", "scanned", "polls", "waitq")
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -353,105 +355,13 @@ def describe(inputs: dict[str, Any]) -> Counterexample:
     return Counterexample(inputs=inputs, snippet=snippet(inputs["ops"]))
 
 
-def _result_ok(op: Op, r: Any) -> bool:
-    """Plain JSON of the shape scenario results have (the worker's reply is not trusted)."""
-    if type(r) is dict:
-        return set(r) == {"error"} and type(r["error"]) is str
-    name = op["op"]
-
-    def pairs(x: Any) -> bool:
-        return type(x) is list and all(
-            type(p) is list and len(p) == 2 and all(type(v) is int for v in p) for p in x
-        )
-
-    if name in ("epoll_wait", "poll"):
-        return pairs(r)
-    if name == "select":
-        return (
-            type(r) is list
-            and len(r) == 3
-            and all(type(s) is list and all(type(v) is int for v in s) for s in r)
-        )
-    if name == "read":
-        return type(r) is str
-    if name in ("pipe", "socketpair"):
-        return type(r) is list and len(r) == 2 and all(type(v) is int for v in r)
-    return type(r) is int
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A scenario's results, and the cost record of each multiplexing call (plain dicts)."""
-
-    results: list[Result]
-    costs: list[dict[str, Any] | None]
-
-
 def student_run(ctx: Context, ops: list[Op], *, costs: bool = False) -> Outcome:
-    data = ctx.call(RUN, {"ops": ops, "costs": costs})
-    if type(data) is not dict or set(data) != {"results", "costs"}:
-        raise Failure("The worker returned a malformed answer (expected results and costs).")
-    results, cost_list = data["results"], data["costs"]
-    if type(results) is not list or len(results) != len(ops) or type(cost_list) is not list:
-        raise Failure("The worker returned the wrong number of results.")
-    for i, (op, r) in enumerate(zip(ops, results, strict=False)):
-        if not _result_ok(op, r):
-            raise Failure(f"The result of operation {i + 1} ({op_text(op)}) is malformed: {r!r}.")
-    parsed: list[Any] = []
-    for c in cost_list:
-        if c is None:
-            parsed.append(None)
-        elif type(c) is dict and all(type(c.get(f)) is int for f in COST_FIELDS):
-            parsed.append(c)
-        else:
-            raise Failure("The worker returned a malformed cost record.")
-    return Outcome(results, parsed)
+    return parse_reply(ops, ctx.call(RUN, {"ops": ops, "costs": costs}))
 
 
 def reference_run(ctx: Context, ops: list[Op], *, costs: bool = False) -> Outcome:
     run = scenario.run(ctx.reference, ops, costs=costs)
     return Outcome(run.results, [c.to_data() if c else None for c in run.costs])
-
-
-def table(
-    ops: list[Op], expected: list[Result], actual: list[Result], mark: int | None, title: str
-) -> TablePicture:
-    rows = []
-    for i, op in enumerate(ops):
-        e = result_text(op, expected[i]) if i < len(expected) else ""
-        a = result_text(op, actual[i]) if i < len(actual) else ""
-        differs = i < len(expected) and i < len(actual) and expected[i] != actual[i]
-        rows.append(
-            [
-                TableCell(text=str(i + 1), tone="muted"),
-                TableCell(text=op_text(op)),
-                TableCell(text=e, tone="good" if differs else "plain"),
-                TableCell(text=a, tone="bad" if differs else "plain"),
-            ]
-        )
-    return TablePicture(
-        title=title,
-        columns=["#", "operation", "expected (Linux)", "yours"],
-        rows=rows,
-        mark_row=mark,
-        caption="The operations run in order on a fresh kernel; descriptors 0-2 are open. "
-        "Write number i sends the letter 'abc…z'[i % 26].",
-    )
-
-
-def compare(ops: list[Op], expected: list[Result], actual: list[Result], what: str) -> None:
-    i = checks.first_difference(expected, actual)
-    if i is None:
-        return
-    op = ops[i]
-    e, a = result_text(op, expected[i]), result_text(op, actual[i])
-    raise Failure(
-        f"{what}: operation {i + 1}, {op_text(op)}, should give {e} but yours gives {a}.",
-        expected=e,
-        actual=a,
-        divergence=f"Operation {i + 1}: {op_text(op)}",
-        picture=table(ops, expected, actual, i, "The smallest failing scenario"),
-    )
 
 
 def differential(
