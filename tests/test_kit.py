@@ -16,7 +16,7 @@ import pytest
 from platform_helpers import ROOT, assignment_names, fresh_venv, grader_location
 
 from grader.cli import main
-from grader.engine.assignment import find_assignment
+from grader.engine.assignment import Assignment, find_assignment
 
 
 def kit_texts(kit: Path) -> dict[str, str]:
@@ -164,17 +164,21 @@ def test_kit_installs_self_checks_and_hides_everything(tmp_path: Path, name: str
     assert f"Score: {sum(t.points for t in public):g} / " in good.stdout
 
 
-def test_kit_check_reports_where_a_wrong_answer_differs(tmp_path: Path) -> None:
+def built_kit(tmp_path: Path, name: str) -> Assignment:
+    """Build the kit of ``name`` with the CLI, unzip it into ``tmp_path``, load its assignment."""
     from grader.engine.assignment import load_assignment_file
-    from grader.engine.grade import grade
 
     kit = tmp_path / "kit.zip"
-    assert main(["kit", "scheduling", "-o", str(kit)]) == 0
+    assert main(["kit", name, "-o", str(kit)]) == 0
     with zipfile.ZipFile(kit) as zf:
         zf.extractall(tmp_path)
-    kit_assignment = load_assignment_file(
-        tmp_path / "scheduling-kit" / "assignments" / "scheduling" / "assignment.toml"
-    )
+    return load_assignment_file(tmp_path / f"{name}-kit" / "assignments" / name / "assignment.toml")
+
+
+def test_kit_check_reports_where_a_wrong_answer_differs(tmp_path: Path) -> None:
+    from grader.engine.grade import grade
+
+    kit_assignment = built_kit(tmp_path, "scheduling")
     buggy = ROOT / "assignments" / "scheduling" / "samples" / "rr_new_before_expired"
     report = grade(kit_assignment, buggy, mode="check")
     by = {t.id: t for t in report.tests}
@@ -197,16 +201,9 @@ def test_kit_check_reports_where_a_wrong_answer_differs(tmp_path: Path) -> None:
 
 
 def test_memory_kit_shows_the_frames_picture_for_a_policy_and_for_the_mmu(tmp_path: Path) -> None:
-    from grader.engine.assignment import load_assignment_file
     from grader.engine.grade import grade
 
-    kit = tmp_path / "kit.zip"
-    assert main(["kit", "memory", "-o", str(kit)]) == 0
-    with zipfile.ZipFile(kit) as zf:
-        zf.extractall(tmp_path)
-    kit_assignment = load_assignment_file(
-        tmp_path / "memory-kit" / "assignments" / "memory" / "assignment.toml"
-    )
+    kit_assignment = built_kit(tmp_path, "memory")
     samples = ROOT / "assignments" / "memory" / "samples"
     lru = {t.id: t for t in grade(kit_assignment, samples / "lru_no_refresh", mode="check").tests}
     t = lru["lru-reference"]
@@ -223,16 +220,9 @@ def test_memory_kit_shows_the_frames_picture_for_a_policy_and_for_the_mmu(tmp_pa
 
 
 def test_iomux_kit_shows_the_table_of_both_runs(tmp_path: Path) -> None:
-    from grader.engine.assignment import load_assignment_file
     from grader.engine.grade import grade
 
-    kit = tmp_path / "kit.zip"
-    assert main(["kit", "iomux", "-o", str(kit)]) == 0
-    with zipfile.ZipFile(kit) as zf:
-        zf.extractall(tmp_path)
-    kit_assignment = load_assignment_file(
-        tmp_path / "iomux-kit" / "assignments" / "iomux" / "assignment.toml"
-    )
+    kit_assignment = built_kit(tmp_path, "iomux")
     sample = ROOT / "assignments" / "iomux" / "samples" / "lt_drops_undrained"
     by = {t.id: t for t in grade(kit_assignment, sample, mode="check").tests}
     t = by["epoll-lt"]
